@@ -1,0 +1,23 @@
+# robustlaw: the universal law of robustness (Bubeck & Sellke 2021) measured on trained networks.
+# Stages: data -> train -> lipschitz -> aggregate. See README.md.
+
+
+configfile: "config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/train.smk"
+include: "rules/lipschitz.smk"
+include: "rules/aggregate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/runs.parquet",
+        "results/timings.tsv",
+        FIGURES,

@@ -1,0 +1,132 @@
+# Config validation, the grid of named configurations, and input functions. No numerics here.
+import re
+from pathlib import Path
+
+from jsonschema import ValidationError
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+PACKAGE = Path(workflow.basedir) / "scripts" / "robustlaw"
+
+
+class ConfigError(ValueError):
+    """A config mistake, reported with the key it concerns before any job starts."""
+
+
+def key_text(path):
+    """['datasets', 0, 'n'] -> 'datasets[0].n', the way a user finds the key in config.yaml."""
+    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
+    return text or "(top level)"
+
+
+def validate_config(config):
+    """Snakemake's schema validation (which fills in defaults), its error shortened to key + reason."""
+    try:
+        validate(config, "../schemas/config.schema.yaml")
+    except WorkflowError as error:
+        cause = error.__context__
+        if not isinstance(cause, ValidationError):
+            raise
+        raise ConfigError(f"config key '{key_text(cause.absolute_path)}': {cause.message}") from None
+
+
+validate_config(config)
+
+
+def number_text(value):
+    """Shortest text of a number for ids: 1.0 -> '1', 0.25 -> '0.25'."""
+    return f"{value:g}"
+
+
+def dataset_id(spec):
+    mixture = f"x{spec['components']}" if spec["components"] > 1 else ""
+    labels = "sign" if spec["labels"] == "random_sign" else f"teacher{number_text(spec['sigma'])}"
+    return f"{spec['distribution']}{mixture}-n{spec['n']}-d{spec['d']}-{labels}-s{spec['seed']}"
+
+
+def noise_variance(spec):
+    return 1.0 if spec["labels"] == "random_sign" else spec["sigma"] ** 2
+
+
+def model_id(spec, width):
+    return f"{spec['activation']}{spec['depth']}-k{width}"
+
+
+def unique_by_id(entries, make_id, key):
+    """{id: entry}, refusing two entries that name the same configuration."""
+    named = {}
+    for index, entry in enumerate(entries):
+        name = make_id(entry)
+        if name in named:
+            raise ConfigError(f"config key '{key}[{index}]' repeats configuration '{name}' (duplicate grid entry)")
+        named[name] = entry
+    return named
+
+
+def check_datasets(datasets):
+    for index, spec in datasets.items():
+        if spec["eps"] >= noise_variance(spec):
+            raise ConfigError(
+                f"config key 'datasets[...].eps' = {spec['eps']} for dataset '{index}' must be below the noise "
+                f"level sigma^2 = {noise_variance(spec)} (a fit means training MSE <= sigma^2 - eps)"
+            )
+        if spec["labels"] == "random_sign" and spec["sigma"] != 1.0:
+            raise ConfigError(
+                f"config key 'datasets[...].sigma' = {spec['sigma']} for dataset '{index}': random_sign labels "
+                "always have sigma = 1; use labels: teacher for another noise level"
+            )
+
+
+DATASETS = unique_by_id(config["datasets"], dataset_id, "datasets")
+check_datasets(DATASETS)
+MODELS = unique_by_id(
+    [
+        dict(activation=spec["activation"], depth=spec["depth"], width=width)
+        for spec in config["models"]
+        for width in spec["widths"]
+    ],
+    lambda spec: model_id(spec, spec["width"]),
+    "models",
+)
+TRAINERS = unique_by_id(config["trainers"], lambda spec: spec["name"], "trainers")
+SEEDS = config["seeds"]
+RUNS = [
+    dict(dataset=dataset, model=model, trainer=trainer, seed=seed)
+    for dataset in DATASETS
+    for model in MODELS
+    for trainer in TRAINERS
+    for seed in SEEDS
+]
+
+
+wildcard_constraints:
+    dataset="[A-Za-z0-9_.-]+",
+    model="[A-Za-z0-9_.-]+",
+    trainer="[A-Za-z0-9_]+",
+    seed="[0-9]+",
+
+
+def package_modules(*entry_points):
+    """The package files a script imports, followed through the package's relative imports.
+
+    Snakemake does not track modules imported by scripts; listing them as inputs makes an edit
+    to any of them rerun exactly the rules that use it.
+    """
+    pending, found = list(entry_points), {"__init__"}
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        source = (PACKAGE / f"{name}.py").read_text()
+        pending.extend(re.findall(r"^from \.(\w+) import", source, flags=re.MULTILINE))
+    return sorted(str(PACKAGE / f"{name}.py") for name in found)
+
+
+def data_settings(dataset):
+    """The keys that shape a dataset's draw; eps is a fit criterion and must not redraw the data."""
+    return {key: value for key, value in DATASETS[dataset].items() if key != "eps"}
+
+
+def run_files(pattern):
+    return [pattern.format(**run) for run in RUNS]

@@ -1,0 +1,35 @@
+rule generate_data:
+    input:
+        code=package_modules("data", "io"),
+    output:
+        "results/data/{dataset}.safetensors",
+    log:
+        "results/logs/generate_data/{dataset}.log",
+    conda:
+        "../envs/robustlaw.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        spec=lambda wildcards: data_settings(wildcards.dataset),
+    script:
+        "../scripts/generate_data.py"
+
+
+rule data_floor:
+    input:
+        data="results/data/{dataset}.safetensors",
+        code=package_modules("floor", "io"),
+    output:
+        "results/data/{dataset}.floor.json",
+    log:
+        "results/logs/data_floor/{dataset}.log",
+    benchmark:
+        "results/benchmarks/data_floor/{dataset}.tsv"
+    conda:
+        "../envs/robustlaw.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/data_floor.py"

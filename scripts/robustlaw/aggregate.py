@@ -1,0 +1,135 @@
+"""One table row per trained model: config, fit, Lipschitz bracket, data floor and the law's scale."""
+
+import math
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .io import atomic_path
+
+LOWER_METHODS = ("sampled_gradient", "certified_search", "training_secant")
+UPPER_METHODS = ("spectral_product", "liplt", "lipsdp", "pattern_enumeration")
+
+# The table's columns in order; README "Reading runs.parquet" documents each one.
+COLUMNS = (
+    "dataset",
+    "model",
+    "trainer",
+    "seed",
+    "distribution",
+    "components",
+    "labels",
+    "n",
+    "n_test",
+    "d",
+    "sigma",
+    "sigma2",
+    "eps",
+    "data_seed",
+    "activation",
+    "depth",
+    "width",
+    "p",
+    "method",
+    "optimizer",
+    "learning_rate",
+    "max_steps",
+    "target_mse",
+    "train_mse",
+    "test_mse",
+    "eps_achieved",
+    "fitted",
+    "diverged",
+    "steps",
+    "lip_lower",
+    "lip_lower_method",
+    "lip_upper",
+    "lip_upper_method",
+    "lip_ratio",
+    "lip_exact",
+    "lip_domain",
+    *(f"lip_lower_{name}" for name in LOWER_METHODS),
+    *(f"lip_upper_{name}" for name in UPPER_METHODS),
+    "l_sep",
+    "p_over_nd",
+    "law_sqrt_nd_over_p",
+)
+
+
+def run_row(record: dict, bracket: dict, l_sep: float) -> dict:
+    data, model, trainer = record["dataset_config"], record["model_config"], record["trainer_config"]
+    n, d, p = data["n"], data["d"], record["p"]
+    sigma2 = record["data_meta"]["noise_variance"]
+    row = {
+        "dataset": record["dataset"],
+        "model": record["model"],
+        "trainer": record["trainer"],
+        "seed": record["seed"],
+        "distribution": data["distribution"],
+        "components": data["components"],
+        "labels": data["labels"],
+        "n": n,
+        "n_test": data["n_test"],
+        "d": d,
+        "sigma": data["sigma"],
+        "sigma2": sigma2,
+        "eps": data["eps"],
+        "data_seed": data["seed"],
+        "activation": model["activation"],
+        "depth": model["depth"],
+        "width": model["width"],
+        "p": p,
+        "method": trainer["method"],
+        "optimizer": trainer["optimizer"],
+        "learning_rate": trainer["learning_rate"],
+        "max_steps": trainer["max_steps"],
+        "target_mse": record["target_mse"],
+        "train_mse": record["train_mse"],
+        "test_mse": record["test_mse"],
+        "eps_achieved": sigma2 - record["train_mse"],
+        "fitted": record["fitted"],
+        "diverged": record["diverged"],
+        "steps": record["steps"],
+        "l_sep": l_sep,
+        "p_over_nd": p / (n * d),
+        "law_sqrt_nd_over_p": math.sqrt(n * d / p),
+    }
+    row.update({key: value for key, value in bracket.items() if key in COLUMNS})
+    return row
+
+
+def runs_table(records: list[dict], brackets: list[dict], floors: dict[str, float]) -> pd.DataFrame:
+    """Rows sorted by their ids, columns in COLUMNS order, so equal inputs give equal bytes."""
+    rows = []
+    for record, bracket in zip(records, brackets, strict=True):
+        ids = ("dataset", "model", "trainer", "seed")
+        if any(record[key] != bracket[key] for key in ids):
+            raise ValueError(
+                f"training record {[record[k] for k in ids]} paired with bracket {[bracket[k] for k in ids]}"
+            )
+        rows.append(run_row(record, bracket["bracket"], floors[record["dataset"]]))
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    return table.sort_values(["dataset", "depth", "width", "trainer", "seed"], kind="stable").reset_index(drop=True)
+
+
+def timings_table(records: list[dict], brackets: list[dict]) -> pd.DataFrame:
+    """Seconds per stage: kept out of runs.parquet so that reruns give identical bytes there."""
+    rows = [
+        {
+            "dataset": r["dataset"],
+            "model": r["model"],
+            "trainer": r["trainer"],
+            "seed": r["seed"],
+            "train_s": r["wall_time_s"],
+            **{f"lipschitz_{k}_s": v for k, v in b["seconds"].items()},
+        }
+        for r, b in zip(records, brackets, strict=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+def write_parquet(table: pd.DataFrame, path: str) -> None:
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    with atomic_path(path) as tmp:
+        pq.write_table(arrow, tmp, compression="zstd")

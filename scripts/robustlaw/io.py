@@ -1,0 +1,131 @@
+"""Files on disk: atomic writes, datasets and model checkpoints (safetensors, no pickle)."""
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.numpy import load_file as load_numpy
+from safetensors.numpy import save_file as save_numpy
+from safetensors.torch import load_file as load_torch
+from safetensors.torch import save_file as save_torch
+
+from .models import ACTIVATIONS, MLP
+
+CHECKPOINT_FORMAT = "robustlaw-mlp/1"
+DATASET_FORMAT = "robustlaw-dataset/1"
+DATASET_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint or dataset file that is missing, truncated or not in the documented format."""
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside `path`; rename it onto `path` only if the body succeeds.
+
+    A kill mid-write leaves at worst a stray temp file, never a truncated file under the
+    final name that Snakemake would take for finished output.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json(path: str | os.PathLike, record: dict) -> None:
+    write_text(path, json.dumps(record, indent=2, sort_keys=True, allow_nan=True) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def _write_with(save: Callable[[str], None], path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        save(str(tmp))
+
+
+def save_dataset(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    tensors = {name: np.ascontiguousarray(arrays[name]) for name in DATASET_ARRAYS}
+    metadata = {"format": DATASET_FORMAT, "meta": json.dumps(meta, sort_keys=True)}
+    _write_with(lambda tmp: save_numpy(tensors, tmp, metadata=metadata), path)
+
+
+def load_dataset(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as handle:
+            metadata = handle.metadata() or {}
+        arrays = load_numpy(str(path))
+    except (OSError, SafetensorError) as error:
+        raise CheckpointError(f"{path}: not a readable safetensors dataset ({error})") from error
+    if metadata.get("format") != DATASET_FORMAT:
+        raise CheckpointError(f"{path}: format is {metadata.get('format')!r}, expected {DATASET_FORMAT!r}")
+    return arrays, json.loads(metadata["meta"])
+
+
+def save_checkpoint(path: str | os.PathLike, model: MLP) -> None:
+    """Write the documented checkpoint: tensors layers.{i}.weight / layers.{i}.bias, float32."""
+    tensors = {}
+    for index, layer in enumerate(model.layers):
+        tensors[f"layers.{index}.weight"] = layer.weight.detach().to("cpu", torch.float32).contiguous()
+        tensors[f"layers.{index}.bias"] = layer.bias.detach().to("cpu", torch.float32).contiguous()
+    metadata = {
+        "format": CHECKPOINT_FORMAT,
+        "activation": model.activation,
+        "depth": str(len(model.layers)),
+    }
+    _write_with(lambda tmp: save_torch(tensors, tmp, metadata=metadata), path)
+
+
+def load_checkpoint(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> MLP:
+    """Load a checkpoint without executing any code; raise CheckpointError naming the file."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+        tensors = load_torch(str(path))
+    except (OSError, SafetensorError) as error:
+        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({error})") from error
+    if metadata.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"{path}: metadata 'format' is {metadata.get('format')!r}, expected {CHECKPOINT_FORMAT!r}"
+        )
+    activation = metadata.get("activation")
+    if activation not in ACTIVATIONS:
+        raise CheckpointError(f"{path}: metadata 'activation' is {activation!r}, expected one of {sorted(ACTIVATIONS)}")
+    try:
+        depth = int(metadata.get("depth", ""))
+    except ValueError:
+        raise CheckpointError(f"{path}: metadata 'depth' is {metadata.get('depth')!r}, expected an integer") from None
+    expected = {f"layers.{i}.{kind}" for i in range(depth) for kind in ("weight", "bias")}
+    if set(tensors) != expected:
+        raise CheckpointError(
+            f"{path}: tensors {sorted(tensors)} do not match depth {depth}: expected {sorted(expected)}"
+        )
+    weights = [tensors[f"layers.{i}.weight"].to(dtype) for i in range(depth)]
+    biases = [tensors[f"layers.{i}.bias"].to(dtype) for i in range(depth)]
+    try:
+        return MLP.from_tensors(weights, biases, activation)
+    except ValueError as error:
+        raise CheckpointError(f"{path}: {error}") from error

@@ -1,0 +1,227 @@
+"""Lower bounds on the global Lipschitz constant: ||grad f(x)|| at points we find.
+
+Any point where f is differentiable gives ||grad f(x)|| <= Lip(f). The search proceeds in rounds,
+each feeding the next: gradient norms at data and random points; softplus-surrogate ascent
+(ReLU's gradient norm is piecewise constant, so ascent on it stalls); exact line search along
+grad f into neighbouring regions; and, for two-layer nets, local search over activation patterns
+realised by least squares. The best point is certified by a float64 secant |f(y) - f(x)| / ||y - x||
+taken inside its linear region.
+"""
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .lipschitz_exact import pattern_gram
+from .models import MLP
+
+
+@dataclass(frozen=True)
+class LowerSearchSpec:
+    random_points: int = 2048
+    scales: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+    ascent_starts: int = 32
+    ascent_steps: int = 100
+    ascent_learning_rate: float = 0.01
+    sharpness: tuple[float, ...] = (4.0, 16.0, 64.0, 256.0)
+    line_search_rounds: int = 4
+    pattern_starts: int = 64
+
+
+@dataclass(frozen=True)
+class LowerBound:
+    sampled: float
+    certified: float
+    point: torch.Tensor | None
+
+
+def forward(model: MLP, x: torch.Tensor, sharpness: float | None = None) -> torch.Tensor:
+    """f(x) with ReLU, or with softplus(beta z) / beta in its place when sharpness = beta."""
+    for layer in model.layers[:-1]:
+        z = F.linear(x, layer.weight, layer.bias)
+        x = F.relu(z) if sharpness is None else F.softplus(z, beta=sharpness)
+    return F.linear(x, model.layers[-1].weight, model.layers[-1].bias).squeeze(-1)
+
+
+def input_gradients(
+    model: MLP, x: torch.Tensor, sharpness: float | None = None, create_graph: bool = False
+) -> torch.Tensor:
+    """grad_x f at each row of x (rows are independent, so one backward gives all)."""
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(forward(model, x, sharpness).sum(), x, create_graph=create_graph)
+    return gradient
+
+
+def gradient_norms(model: MLP, x: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.vector_norm(input_gradients(model, x), dim=1)
+
+
+def random_probe_points(d: int, spec: LowerSearchSpec, generator: torch.Generator) -> torch.Tensor:
+    """N(0, I/d) points at several radii: the data scale and beyond it, where regions are unbounded."""
+    blocks = [
+        torch.randn(spec.random_points, d, generator=generator, dtype=torch.float64) * (scale / d**0.5)
+        for scale in spec.scales
+    ]
+    return torch.cat(blocks)
+
+
+def surrogate_ascent(model: MLP, starts: torch.Tensor, spec: LowerSearchSpec) -> torch.Tensor:
+    """Ascend ||grad f_beta|| for increasing beta; return each start's best point for the true f."""
+    x = starts.detach().clone().requires_grad_(True)
+    best_points = starts.detach().clone()
+    best_norms = gradient_norms(model, best_points)
+    for sharpness in spec.sharpness:
+        optimizer = torch.optim.Adam([x], lr=spec.ascent_learning_rate)
+        for _ in range(spec.ascent_steps):
+            optimizer.zero_grad(set_to_none=True)
+            gradient = input_gradients_graph(model, x, sharpness)
+            loss = -torch.sum(gradient * gradient)
+            loss.backward()
+            optimizer.step()
+            norms = gradient_norms(model, x.detach())
+            better = norms > best_norms
+            best_norms = torch.where(better, norms, best_norms)
+            best_points[better] = x.detach()[better]
+    return best_points
+
+
+def input_gradients_graph(model: MLP, x: torch.Tensor, sharpness: float) -> torch.Tensor:
+    """Like input_gradients, but differentiable with respect to x itself (for ascent)."""
+    (gradient,) = torch.autograd.grad(forward(model, x, sharpness).sum(), x, create_graph=True)
+    return gradient
+
+
+def line_search(model: MLP, points: torch.Tensor, rounds: int) -> torch.Tensor:
+    """Move each point along +-grad f to the step (on a log grid) with the largest gradient norm."""
+    steps = torch.logspace(-3, 0.5, 12, dtype=torch.float64)
+    steps = torch.cat([-steps.flip(0), steps])
+    for _ in range(rounds):
+        gradient = input_gradients(model, points)
+        direction = gradient / torch.linalg.vector_norm(gradient, dim=1, keepdim=True).clamp_min(1e-300)
+        trial = points[:, None, :] + steps[None, :, None] * direction[:, None, :]
+        norms = gradient_norms(model, trial.reshape(-1, points.shape[1])).reshape(len(points), len(steps))
+        current = gradient_norms(model, points)
+        best = torch.argmax(norms, dim=1)
+        improved = norms[torch.arange(len(points)), best] > current
+        points = torch.where(improved[:, None], trial[torch.arange(len(points)), best], points)
+    return points
+
+
+def local_pattern_search(gram: torch.Tensor, patterns: torch.Tensor) -> torch.Tensor:
+    """1-flip hill climbing on s^T M s from each starting pattern (rows), all in parallel."""
+    patterns = patterns.clone()
+    diagonal = torch.diagonal(gram)
+    # field = patterns @ gram, updated by one row of gram per flip instead of recomputed (k^2 -> k).
+    field = patterns @ gram
+    for _ in range(4 * gram.shape[0]):
+        flip = 1 - 2 * patterns
+        gains = 2 * flip * field + diagonal[None, :]
+        best_gain, index = torch.max(gains, dim=1)
+        moving = best_gain > 1e-12 * diagonal.abs().max()
+        if not torch.any(moving):
+            break
+        rows = torch.nonzero(moving).squeeze(1)
+        columns = index[rows]
+        change = flip[rows, columns]
+        patterns[rows, columns] += change
+        field[rows] += change[:, None] * gram[columns]
+    return patterns
+
+
+def realise_patterns(model: MLP, patterns: torch.Tensor) -> torch.Tensor:
+    """Least-squares x with W x + b = +-1 following each pattern; exact when W has full row rank."""
+    weight, bias = model.layers[0].weight.detach(), model.layers[0].bias.detach()
+    targets = (2 * patterns - 1) - bias[None, :]
+    return torch.linalg.lstsq(weight, targets.T).solution.T
+
+
+def pattern_candidates(
+    model: MLP, points: torch.Tensor, extra_patterns: torch.Tensor | None, count: int, generator: torch.Generator
+) -> torch.Tensor:
+    hidden, output = model.layers[0].weight.detach(), model.layers[1].weight.detach()
+    gram = pattern_gram(hidden, output)
+    seen = (F.linear(points, hidden, model.layers[0].bias.detach()) > 0).to(torch.float64)
+    random = (torch.rand(count, gram.shape[0], generator=generator, dtype=torch.float64) < 0.5).to(torch.float64)
+    starts = [seen, random] + ([extra_patterns] if extra_patterns is not None else [])
+    return realise_patterns(model, local_pattern_search(gram, torch.cat(starts)))
+
+
+def hidden_preactivations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
+    values = []
+    for layer in model.layers[:-1]:
+        z = F.linear(x, layer.weight, layer.bias)
+        values.append(z)
+        x = F.relu(z)
+    return values
+
+
+def certified_secant(model: MLP, x: torch.Tensor) -> float | None:
+    """|f(y) - f(x)| / ||y - x|| for y = x + h grad f / ||grad f|| in the same linear region.
+
+    The step h is half the distance to the nearest ReLU switch along that ray (computed layer by
+    layer with the pattern held fixed), and both endpoints are checked to share the pattern, so
+    f is affine on [x, y] and the secant is a true value of f's slope. None when x sits on a
+    region boundary.
+    """
+    with torch.no_grad():
+        x = x.to(torch.float64).reshape(1, -1)
+        gradient = input_gradients(model, x)
+        norm = float(torch.linalg.vector_norm(gradient))
+        if norm == 0.0:
+            return 0.0
+        direction = gradient / norm
+        preactivations = hidden_preactivations(model, x)
+        reach = float("inf")
+        derivative = direction
+        for layer, z in zip(model.layers[:-1], preactivations, strict=True):
+            rate = F.linear(derivative, layer.weight)
+            if torch.any(z == 0):
+                return None
+            crossing = rate * z < 0
+            if torch.any(crossing):
+                reach = min(reach, float(torch.min((-z / rate)[crossing])))
+            derivative = rate * (z > 0)
+        step = min(0.5 * reach, 1.0)
+        y = x + step * direction
+        same = all(
+            torch.equal(zx > 0, zy > 0) for zx, zy in zip(preactivations, hidden_preactivations(model, y), strict=True)
+        )
+        if not same or step == 0.0:
+            return None
+        return float((forward(model, y) - forward(model, x)).abs()) / float(torch.linalg.vector_norm(y - x))
+
+
+def lower_bound(
+    model: MLP,
+    data_points: torch.Tensor,
+    spec: LowerSearchSpec,
+    generator: torch.Generator,
+    extra_patterns: torch.Tensor | None = None,
+) -> LowerBound:
+    """Best certified ||grad f|| found by sampling, surrogate ascent, line and pattern search."""
+    model = model.to(torch.float64)
+    d = model.input_dim
+    samples = torch.cat([data_points.to(torch.float64), random_probe_points(d, spec, generator)])
+    sample_norms = gradient_norms(model, samples)
+    sampled = float(sample_norms.max())
+
+    top = samples[torch.argsort(sample_norms, descending=True)[: spec.ascent_starts // 2]]
+    spread = random_probe_points(
+        d, LowerSearchSpec(random_points=spec.ascent_starts - len(top), scales=(1.0,)), generator
+    )
+    candidates = surrogate_ascent(model, torch.cat([top, spread]), spec)
+    if len(model.layers) == 2:
+        patterns = pattern_candidates(
+            model, torch.cat([top, candidates]), extra_patterns, spec.pattern_starts, generator
+        )
+        candidates = torch.cat([candidates, patterns])
+    candidates = line_search(model, torch.cat([candidates, top]), spec.line_search_rounds)
+
+    order = torch.argsort(gradient_norms(model, candidates), descending=True)
+    for index in order:
+        secant = certified_secant(model, candidates[index])
+        if secant is not None:
+            return LowerBound(sampled=sampled, certified=secant, point=candidates[index].clone())
+    return LowerBound(sampled=sampled, certified=0.0, point=None)

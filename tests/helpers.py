@@ -1,0 +1,48 @@
+"""Running the workflow from tests: a private copy of it, and the snakemake CLI in a work directory."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+TINY = yaml.safe_load((ROOT / "tests" / "tiny_config.yaml").read_text())
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "schemas", "report", "envs")
+
+
+def copy_workflow(copy: Path) -> Path:
+    """A private copy of the workflow, so a test may edit its code without touching the repository."""
+    for name in WORKFLOW_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, copy / name)
+    return copy
+
+
+def snakemake(workflow: Path, workdir: Path, *args: str, config: dict = TINY, check: bool = True):
+    """Run the workflow in `workdir` with `config` written there as its config file."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    command = [SNAKEMAKE, "-s", str(workflow / "Snakefile"), "--directory", str(workdir)]
+    command += ["--configfile", str(config_path), "--cores", "2", *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def planned_jobs(workflow: Path, workdir: Path, config: dict = TINY) -> dict[str, int]:
+    """Rule name -> job count of a dry run, read from Snakemake's job stats table."""
+    output = snakemake(workflow, workdir, "--dry-run", config=config).stdout
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:", 1)[1]
+    counts = re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.MULTILINE)
+    return {rule: int(count) for rule, count in counts if rule != "total"}

@@ -1,0 +1,84 @@
+"""Bad configs stop before any job, with an error naming the key, and leave results/ untouched."""
+
+import copy
+
+import pytest
+import yaml
+from helpers import TINY, snakemake
+
+
+def mutated(change) -> dict:
+    config = copy.deepcopy(TINY)
+    change(config)
+    return config
+
+
+def set_in(path, value):
+    def change(config):
+        *parents, last = path
+        target = config
+        for key in parents:
+            target = target[key]
+        target[last] = value
+
+    return change
+
+
+def delete_in(path):
+    def change(config):
+        *parents, last = path
+        target = config
+        for key in parents:
+            target = target[key]
+        del target[last]
+
+    return change
+
+
+CASES = {
+    "typo in a key": (set_in(["models", 0, "widht"], [3]), "models[0]", "'widht' was unexpected"),
+    "unknown top-level key": (set_in(["sedes"], [0]), "(top level)", "'sedes' was unexpected"),
+    "missing key": (delete_in(["datasets", 0, "d"]), "datasets[0]", "'d' is a required property"),
+    "wrong type": (set_in(["datasets", 0, "n"], "many"), "datasets[0].n", "'many' is not of type 'integer'"),
+    "n below 2": (set_in(["datasets", 0, "n"], 1), "datasets[0].n", "less than the minimum of 2"),
+    "d below 1": (set_in(["datasets", 0, "d"], 0), "datasets[0].d", "less than the minimum of 1"),
+    "width below 1": (set_in(["models", 0, "widths"], [0, 4]), "models[0].widths[0]", "less than the minimum of 1"),
+    "unknown distribution": (
+        set_in(["datasets", 0, "distribution"], "cube"),
+        "datasets[0].distribution",
+        "'cube' is not one of ['sphere', 'gaussian', 'hypercube']",
+    ),
+    "unknown labels": (
+        set_in(["datasets", 0, "labels"], "gaussian_noise"),
+        "datasets[0].labels",
+        "is not one of ['random_sign', 'teacher']",
+    ),
+    "sigma above 1": (set_in(["datasets", 0, "sigma"], 1.5), "datasets[0].sigma", "greater than the maximum of 1"),
+    "negative seed": (set_in(["seeds"], [0, -1]), "seeds[1]", "less than the minimum of 0"),
+    "duplicate width": (set_in(["models", 0, "widths"], [4, 4]), "models[0].widths", "non-unique elements"),
+    "eps at the noise level": (set_in(["datasets", 0, "eps"], 1.0), "datasets[...].eps", "must be below the noise"),
+    "duplicate dataset": (
+        lambda config: config["datasets"].append(dict(config["datasets"][0])),
+        "datasets[1]",
+        "duplicate grid entry",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_config_names_the_key_and_touches_nothing(case, workflow, tmp_path):
+    change, key, reason = CASES[case]
+    sentinel = tmp_path / "results" / "runs.parquet"
+    sentinel.parent.mkdir(parents=True)
+    sentinel.write_bytes(b"earlier results")
+    result = snakemake(workflow, tmp_path, config=mutated(change), check=False)
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert f"config key '{key}'" in message and reason in message, message
+    assert sentinel.read_bytes() == b"earlier results"
+    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["runs.parquet"]
+
+
+def test_the_default_config_is_valid(workflow, tmp_path):
+    default = yaml.safe_load((workflow / "config.yaml").read_text())
+    assert snakemake(workflow, tmp_path, "--dry-run", config=default).returncode == 0

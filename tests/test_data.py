@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from robustlaw.data import DatasetSpec, generate_dataset
+
+
+def spec(**changes) -> DatasetSpec:
+    values = dict(distribution="sphere", n=400, d=50, n_test=300, labels="random_sign", sigma=1.0, components=1, seed=3)
+    return DatasetSpec(**(values | changes))
+
+
+def test_sphere_points_have_unit_norm():
+    arrays = generate_dataset(spec())
+    assert np.allclose(np.linalg.norm(arrays["x_train"], axis=1), 1.0, atol=1e-6)
+    assert np.allclose(np.linalg.norm(arrays["x_test"], axis=1), 1.0, atol=1e-6)
+
+
+def test_gaussian_has_covariance_identity_over_d():
+    arrays = generate_dataset(spec(distribution="gaussian", n=4000, d=20))
+    x = arrays["x_train"].astype(np.float64)
+    assert np.mean(np.sum(x**2, axis=1)) == pytest.approx(1.0, rel=0.03)
+    assert np.allclose(np.cov(x.T) * 20, np.eye(20), atol=0.12)
+
+
+def test_hypercube_has_diameter_one():
+    d = 16
+    x = generate_dataset(spec(distribution="hypercube", n=2000, d=d))["x_train"].astype(np.float64)
+    half_side = 0.5 / np.sqrt(d)
+    assert np.all(np.abs(x) <= half_side + 1e-7)
+    assert np.max(np.abs(x)) > 0.95 * half_side
+    assert np.mean(np.sum(x**2, axis=1)) == pytest.approx(1 / 12, rel=0.05)
+
+
+@pytest.mark.parametrize("distribution", ["sphere", "gaussian", "hypercube"])
+def test_mixture_keeps_the_base_scale_and_has_separated_components(distribution):
+    base = generate_dataset(spec(distribution=distribution, n=2000))["x_train"].astype(np.float64)
+    mixed = generate_dataset(spec(distribution=distribution, n=2000, components=4))["x_train"].astype(np.float64)
+    base_norm2, mixed_norm2 = np.mean(np.sum(base**2, 1)), np.mean(np.sum(mixed**2, 1))
+    assert mixed_norm2 == pytest.approx(base_norm2, rel=0.1)
+    # Four centres: the mean of the points is far from zero in at least some direction.
+    assert np.linalg.norm(mixed.mean(0)) > 3 * np.linalg.norm(base.mean(0))
+
+
+def test_random_sign_labels_are_plus_minus_one_and_balanced():
+    y = generate_dataset(spec(n=4000))["y_train"]
+    assert set(np.unique(y)) == {-1.0, 1.0}
+    assert abs(np.mean(y)) < 0.05
+
+
+@pytest.mark.parametrize("sigma", [0.1, 0.5, 1.0])
+def test_teacher_labels_are_bounded_with_noise_variance_sigma_squared(sigma):
+    arrays = generate_dataset(spec(labels="teacher", sigma=sigma, n=20000, d=10))
+    y = arrays["y_train"].astype(np.float64)
+    assert np.all(np.abs(y) <= 1.0 + 1e-6)
+    # The noise is +-sigma around the signal, so y - E[y|x] takes exactly the values +-sigma.
+    x = arrays["x_train"].astype(np.float64)
+    assert np.var(y) > sigma**2 * 0.95
+    assert abs(np.mean(y)) < 0.05
+    assert x.shape == (20000, 10)
+
+
+def test_same_seed_same_data_other_seed_other_data():
+    first, again, other = generate_dataset(spec()), generate_dataset(spec()), generate_dataset(spec(seed=4))
+    for name in first:
+        assert np.array_equal(first[name], again[name])
+    assert not np.array_equal(first["x_train"], other["x_train"])

@@ -1,0 +1,176 @@
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import robustlaw.lipschitz as lipschitz_module
+from robustlaw.floor import data_floor
+from robustlaw.lipschitz import BracketSpec, EstimatorError, lipschitz_bracket
+from robustlaw.lipschitz_exact import best_pattern_exhaustive, exact_two_layer_relu
+from robustlaw.lipschitz_lower import LowerSearchSpec, certified_secant, input_gradients, lower_bound
+from robustlaw.lipschitz_upper import _lipsdp_squared, liplt_two_layer, lipsdp_two_layer, spectral_product
+from robustlaw.models import MLP
+from robustlaw.seeding import torch_generator
+
+FAST = BracketSpec(
+    lower=LowerSearchSpec(random_points=256, ascent_starts=8, ascent_steps=30, sharpness=(8.0, 64.0)),
+    lipsdp_steps=200,
+)
+
+
+def random_net(d: int, k: int, depth: int = 2, seed: int = 0, bias_scale: float = 0.3) -> MLP:
+    """Gaussian weights (not PyTorch's init) so that tests see varied, generic nets."""
+    generator = torch_generator("net", d, k, depth, seed)
+    model = MLP(d, k, depth, generator=generator, dtype=torch.float64).requires_grad_(False)
+    for layer in model.layers:
+        layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator, dtype=torch.float64))
+        layer.weight /= layer.in_features**0.5
+        layer.bias.copy_(bias_scale * torch.randn(layer.bias.shape, generator=generator, dtype=torch.float64))
+    return model
+
+
+def two_layer(model: MLP) -> tuple[torch.Tensor, torch.Tensor]:
+    return model.layers[0].weight, model.layers[1].weight
+
+
+def test_one_neuron_bracket_is_exactly_abs_a_times_norm_w():
+    model = random_net(6, 1, seed=1)
+    w, a = two_layer(model)
+    truth = float(a.abs() * torch.linalg.vector_norm(w))
+    bracket = lipschitz_bracket(model, FAST)["bracket"]
+    assert bracket["lip_lower"] == pytest.approx(truth, rel=1e-9)
+    assert bracket["lip_upper"] == pytest.approx(truth, rel=1e-8)
+    for method in ("spectral_product", "liplt", "lipsdp"):
+        assert bracket[f"lip_upper_{method}"] == pytest.approx(truth, rel=1e-8)
+
+
+def test_linear_map_spectral_bound_is_its_norm():
+    generator = torch_generator("linear")
+    vector = torch.randn(1, 9, generator=generator, dtype=torch.float64)
+    truth = float(torch.linalg.vector_norm(vector))
+    assert truth <= spectral_product([vector]) <= truth * (1 + 1e-8)
+
+
+def test_spectral_norm_is_not_the_frobenius_norm():
+    matrix = torch.eye(4, dtype=torch.float64)
+    assert spectral_product([matrix]) == pytest.approx(1.0)
+
+
+def test_exhaustive_patterns_match_a_dense_input_grid_in_two_dimensions():
+    """An independent check of the enumeration: gradient norms on a fine grid of the plane."""
+    model = random_net(2, 2, seed=5)
+    exact = exact_two_layer_relu(*two_layer(model), max_width=20)
+    axis = torch.linspace(-6, 6, 801, dtype=torch.float64)
+    grid = torch.cartesian_prod(axis, axis)
+    sampled = float(torch.linalg.vector_norm(input_gradients(model, grid), dim=1).max())
+    assert sampled == pytest.approx(exact, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_two_layer_k_below_d_quality_targets(seed):
+    """lower >= 0.95 exact and upper <= 1.3 exact, the search running without the enumeration's help."""
+    k, d = [(6, 8), (10, 12), (12, 16), (16, 16), (8, 30), (14, 20)][seed]
+    model = random_net(d, k, seed=seed)
+    hidden, output = two_layer(model)
+    exact = exact_two_layer_relu(hidden, output, max_width=20)
+    assert exact is not None
+    found = lower_bound(model, torch.empty(0, d, dtype=torch.float64), FAST.lower, torch_generator("t", seed))
+    upper = min(lipsdp_two_layer(hidden, output, steps=300), liplt_two_layer(hidden, output))
+    assert 0.95 * exact <= found.certified <= exact * (1 + 1e-9)
+    assert exact <= upper <= 1.3 * exact
+
+
+@pytest.mark.parametrize(("d", "k", "depth"), [(4, 50, 2), (3, 8, 3), (10, 16, 4), (32, 64, 3)])
+def test_lower_never_exceeds_upper_on_random_nets(d, k, depth):
+    bracket = lipschitz_bracket(random_net(d, k, depth, seed=depth), FAST)["bracket"]
+    assert 0 < bracket["lip_lower"] <= bracket["lip_upper"]
+    assert bracket["lip_upper"] <= bracket["lip_upper_spectral_product"]
+    assert bracket["lip_lower"] >= bracket["lip_lower_sampled_gradient"] * (1 - 1e-9)
+
+
+def test_liplt_and_lipsdp_never_exceed_the_product():
+    for seed in range(5):
+        hidden, output = two_layer(random_net(20, 60, seed=seed))
+        product = spectral_product([hidden, output])
+        assert liplt_two_layer(hidden, output) <= product
+        assert lipsdp_two_layer(hidden, output, steps=50) <= product
+
+
+def test_reduced_lipsdp_equals_the_schur_complement_of_the_full_lmi():
+    """The closed form lambda_max((1/2)W^T T W + uu^T/(4 - 2a^T T^-1 a)) against W^T T (2T - aa^T)^-1 T W."""
+    hidden, output = two_layer(random_net(7, 5, seed=2))
+    a = output.reshape(-1)
+    log_tau = torch.linspace(-0.5, 0.7, 5, dtype=torch.float64)
+    rho = torch.tensor(0.3, dtype=torch.float64)
+    tau = torch.exp(log_tau)
+    lam = 0.5 * torch.sum(a * a / tau) * (1 + torch.exp(rho))
+    t = torch.diag(lam * tau)
+    assert float(a @ torch.linalg.solve(t, a)) < 2
+    direct = torch.linalg.eigvalsh(hidden.T @ t @ torch.linalg.solve(2 * t - torch.outer(a, a), t) @ hidden)[-1]
+    assert float(_lipsdp_squared(hidden, a, log_tau, rho)) == pytest.approx(float(direct), rel=1e-10)
+
+
+def test_secant_certificate_equals_the_gradient_norm_at_a_generic_point():
+    model = random_net(5, 12, 3, seed=9)
+    x = torch.randn(5, generator=torch_generator("point"), dtype=torch.float64)
+    gradient_norm = float(torch.linalg.vector_norm(input_gradients(model, x[None])))
+    assert certified_secant(model, x) == pytest.approx(gradient_norm, rel=1e-9)
+
+
+def test_input_gradients_match_finite_differences():
+    model = random_net(6, 10, 3, seed=4)
+    x = torch.randn(3, 6, generator=torch_generator("fd"), dtype=torch.float64)
+    gradient = input_gradients(model, x)
+    step = 1e-7
+    for row in range(3):
+        for coordinate in range(6):
+            shift = torch.zeros(6, dtype=torch.float64)
+            shift[coordinate] = step
+            difference = (model(x[row] + shift) - model(x[row] - shift)) / (2 * step)
+            assert float(difference) == pytest.approx(float(gradient[row, coordinate]), abs=1e-6)
+
+
+def test_brackets_are_identical_for_identical_seeds_and_inputs():
+    model = random_net(16, 40, seed=3)
+    first = lipschitz_bracket(model, FAST)["bracket"]
+    second = lipschitz_bracket(random_net(16, 40, seed=3), FAST)["bracket"]
+    assert first == second
+
+
+def test_an_upper_bound_below_a_certified_lower_bound_raises(monkeypatch):
+    monkeypatch.setattr(lipschitz_module, "spectral_product", lambda weights: 1e-6)
+    monkeypatch.setattr(lipschitz_module, "liplt_two_layer", lambda *args: 1e-6)
+    monkeypatch.setattr(lipschitz_module, "lipsdp_two_layer", lambda *args, **kwargs: 1e-6)
+    with pytest.raises(EstimatorError, match="below the lower bound"):
+        lipschitz_bracket(random_net(30, 40, seed=1), FAST)
+
+
+def brute_force_floor(x: np.ndarray, y: np.ndarray) -> float:
+    best = 0.0
+    for i, j in itertools.combinations(range(len(x)), 2):
+        if y[i] != y[j]:
+            best = max(best, abs(y[i] - y[j]) / np.linalg.norm(x[i] - x[j]))
+    return best
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 512])
+def test_data_floor_matches_brute_force(chunk_rows):
+    generator = np.random.default_rng(0)
+    x = generator.standard_normal((60, 5))
+    y = generator.choice([-1.0, 1.0], 60)
+    assert data_floor(torch.from_numpy(x), torch.from_numpy(y), chunk_rows) == pytest.approx(
+        brute_force_floor(x, y), rel=1e-12
+    )
+
+
+def test_pattern_enumeration_finds_the_maximum_of_all_patterns():
+    hidden, output = two_layer(random_net(12, 8, seed=6))
+    value, pattern = best_pattern_exhaustive(hidden, output)
+    a = output.reshape(-1)
+    values = [
+        float(torch.linalg.vector_norm(hidden.T @ (torch.tensor(bits, dtype=torch.float64) * a)))
+        for bits in itertools.product([0, 1], repeat=8)
+    ]
+    assert value == pytest.approx(max(values), rel=1e-12)
+    assert float(torch.linalg.vector_norm(hidden.T @ (pattern * a))) == pytest.approx(value, rel=1e-12)

@@ -1,0 +1,81 @@
+"""Project hygiene a user relies on: linters clean, one set of pins, the evaluator on a hand-made file."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from helpers import ROOT
+from safetensors.torch import save_file
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "snakefmt"), "--check", "."],
+        [str(BIN / "snakemake"), "--lint"],
+    ],
+    ids=["ruff", "ruff-format", "snakefmt", "snakemake-lint"],
+)
+def test_linters_are_clean(command):
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_conda_environment_installs_the_same_pins_as_requirements():
+    requirements = [
+        line.strip()
+        for line in (ROOT / "envs" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    environment = yaml.safe_load((ROOT / "envs" / "robustlaw.yaml").read_text())
+    pip_section = next(entry["pip"] for entry in environment["dependencies"] if isinstance(entry, dict))
+    assert pip_section == requirements
+    assert all("==" in requirement for requirement in requirements)
+    assert "torch==2.13.0" in requirements
+
+
+def test_standalone_evaluator_reads_a_checkpoint_written_without_the_project(tmp_path):
+    """A one-neuron net written with safetensors alone, per the README: its bracket is |a| ||w||."""
+    weight = torch.tensor([[3.0, 4.0]])
+    tensors = {
+        "layers.0.weight": weight,
+        "layers.0.bias": torch.tensor([0.5]),
+        "layers.1.weight": torch.tensor([[-2.0]]),
+        "layers.1.bias": torch.tensor([0.0]),
+    }
+    path = tmp_path / "hand-made.safetensors"
+    save_file(tensors, str(path), metadata={"format": "robustlaw-mlp/1", "activation": "relu", "depth": "2"})
+    result = subprocess.run(
+        [sys.executable, "-m", "robustlaw.lipschitz", str(path)],
+        cwd=ROOT / "scripts",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    bracket = json.loads(result.stdout)
+    assert bracket["lip_lower"] == pytest.approx(10.0, rel=1e-9)
+    assert bracket["lip_upper"] == pytest.approx(10.0, rel=1e-8)
+    assert bracket["lip_domain"] == "R^d"
+
+
+def test_standalone_evaluator_names_a_broken_file(tmp_path):
+    path = tmp_path / "not-a-model.safetensors"
+    path.write_bytes(b"\x00" * 40)
+    result = subprocess.run(
+        [sys.executable, "-m", "robustlaw.lipschitz", str(path)],
+        cwd=ROOT / "scripts",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "not-a-model.safetensors" in result.stderr

@@ -1,0 +1,37 @@
+import torch
+
+from robustlaw.data import DatasetSpec, generate_dataset
+from robustlaw.models import MLP
+from robustlaw.seeding import torch_generator
+from robustlaw.train import TrainSpec, mse, train_full_batch
+
+
+def tiny_problem():
+    arrays = generate_dataset(DatasetSpec("sphere", 40, 10, 10, "random_sign", 1.0, 1, 0))
+    return torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["y_train"])
+
+
+def test_training_reaches_the_fit_criterion_and_logs_progress():
+    x, y = tiny_problem()
+    model = MLP(10, 64, 2, generator=torch_generator("fit"))
+    lines = []
+    spec = TrainSpec("adam", 0.01, 5000, target_mse=1.0 - 0.99, log_every=50)
+    result = train_full_batch(model, x, y, spec, log=lines.append)
+    assert result.fitted and not result.diverged
+    assert result.train_mse <= spec.target_mse
+    assert mse(model, x, y) == result.train_mse
+    assert lines[0].startswith("step 0 ") and lines[-1].endswith("fitted True")
+
+
+def test_a_model_too_small_to_fit_is_reported_not_fitted():
+    x, y = tiny_problem()
+    model = MLP(10, 1, 2, generator=torch_generator("small"))
+    result = train_full_batch(model, x, y, TrainSpec("adam", 0.01, 300, target_mse=0.01, log_every=100))
+    assert not result.fitted and result.steps == 300 and result.train_mse > 0.01
+
+
+def test_divergence_stops_training_and_is_flagged():
+    x, y = tiny_problem()
+    model = MLP(10, 8, 2, generator=torch_generator("diverge"))
+    result = train_full_batch(model, x, y, TrainSpec("sgd", 1e6, 200, target_mse=0.01, log_every=100))
+    assert result.diverged and not result.fitted and result.steps < 200
