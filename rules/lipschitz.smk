@@ -9,6 +9,8 @@ rule lipschitz:
         "results/logs/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.log",
     benchmark:
         "results/benchmarks/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.tsv"
+    group:
+        "model"
     conda:
         "../envs/robustlaw.yaml"
     threads: 1

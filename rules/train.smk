@@ -9,6 +9,10 @@ rule train:
         "results/logs/train/{dataset}/{model}/{trainer}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{dataset}/{model}/{trainer}/seed{seed}.tsv"
+    # On a cluster, a model's training and evaluation run in one submission; the SLURM profile
+    # batches several models into one job with --group-components.
+    group:
+        "model"
     conda:
         "../envs/robustlaw.yaml"
     # One thread per job: results do not depend on how many jobs share the machine.
@@ -16,7 +20,9 @@ rule train:
     resources:
         mem_mb=2000,
         runtime=60,
+        gpu=1 if config["gpu"] else 0,
     params:
+        device="cuda" if config["gpu"] else "cpu",
         dataset=lambda wildcards: DATASETS[wildcards.dataset],
         model=lambda wildcards: MODELS[wildcards.model],
         trainer=lambda wildcards: TRAINERS[wildcards.trainer],

@@ -10,11 +10,13 @@ from robustlaw.train import TrainSpec, mse, train_full_batch
 
 configure_torch(snakemake.threads)
 log = file_logger(snakemake.log[0], "train")
+device = torch.device("cuda" if snakemake.params.device == "cuda" and torch.cuda.is_available() else "cpu")
 ids = dict(snakemake.wildcards.items())
 dataset, model_spec, trainer = snakemake.params.dataset, snakemake.params.model, snakemake.params.trainer
 arrays, meta = load_dataset(snakemake.input.data)
-x_train, y_train = torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["y_train"])
-x_test, y_test = torch.from_numpy(arrays["x_test"]), torch.from_numpy(arrays["y_test"])
+x_train, y_train, x_test, y_test = (
+    torch.from_numpy(arrays[name]).to(device) for name in ("x_train", "y_train", "x_test", "y_test")
+)
 
 target_mse = meta["noise_variance"] - dataset["eps"]
 spec = TrainSpec(
@@ -25,8 +27,10 @@ spec = TrainSpec(
     log_every=trainer["log_every"],
 )
 generator = torch_generator("init", ids["dataset"], ids["model"], ids["trainer"], ids["seed"])
+# Initialised on the CPU from the seeded generator, so CPU and GPU runs start from the same weights.
 model = MLP(meta["d"], model_spec["width"], model_spec["depth"], model_spec["activation"], generator=generator)
-log.info(f"training {ids} p={model.parameter_count()} target train MSE <= {target_mse}")
+model.to(device)
+log.info(f"training {ids} on {device}: p={model.parameter_count()}, target train MSE <= {target_mse}")
 result = train_full_batch(model, x_train, y_train, spec, log=log.info)
 
 save_checkpoint(snakemake.output.model, model)
@@ -47,6 +51,7 @@ write_json(
         "fitted": result.fitted,
         "diverged": result.diverged,
         "wall_time_s": result.wall_time_s,
+        "device": device.type,
     },
 )
 log.info(f"done: steps={result.steps} train_mse={result.train_mse:.6g} fitted={result.fitted}")
