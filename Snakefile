@@ -19,5 +19,7 @@ rule all:
     default_target: True
     input:
         "results/runs.parquet",
+        "results/law_fit.parquet",
+        "results/frontier.parquet",
         "results/timings.tsv",
         FIGURES,

@@ -1,4 +1,5 @@
-FIGURES = expand("results/figures/{figure}.{ext}", figure=["lipschitz_vs_p", "training_mse"], ext=["png", "svg"])
+FIGURE_NAMES = ["lipschitz_vs_p", "frontier", "training_mse"]
+FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=["png", "svg"])
 
 
 rule aggregate:
@@ -21,23 +22,42 @@ rule aggregate:
         "../scripts/aggregate.py"
 
 
+rule law_fit:
+    input:
+        runs="results/runs.parquet",
+        code=package_modules("lawfit", "aggregate"),
+    output:
+        fits="results/law_fit.parquet",
+        frontier="results/frontier.parquet",
+    log:
+        "results/logs/law_fit.log",
+    conda:
+        "../envs/robustlaw.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=config["law_fit"],
+    script:
+        "../scripts/law_fit.py"
+
+
 rule figures:
     input:
         runs="results/runs.parquet",
+        fits="results/law_fit.parquet",
+        frontier="results/frontier.parquet",
         code=package_modules("figures"),
     output:
-        lipschitz_png=report(
-            "results/figures/lipschitz_vs_p.png",
-            caption="../report/lipschitz_vs_p.rst",
-            category="Figures",
-        ),
-        lipschitz_svg="results/figures/lipschitz_vs_p.svg",
-        mse_png=report(
-            "results/figures/training_mse.png",
-            caption="../report/training_mse.rst",
-            category="Figures",
-        ),
-        mse_svg="results/figures/training_mse.svg",
+        **{
+            f"{figure}_png": report(
+                f"results/figures/{figure}.png",
+                caption=f"../report/{figure}.rst",
+                category="Figures",
+            )
+            for figure in FIGURE_NAMES
+        },
+        **{f"{figure}_svg": f"results/figures/{figure}.svg" for figure in FIGURE_NAMES},
     log:
         "results/logs/figures.log",
     conda:

@@ -79,24 +79,54 @@ def check_datasets(datasets):
 
 DATASETS = unique_by_id(config["datasets"], dataset_id, "datasets")
 check_datasets(DATASETS)
-MODELS = unique_by_id(
-    [
-        dict(activation=spec["activation"], depth=spec["depth"], width=width)
-        for spec in config["models"]
-        for width in spec["widths"]
-    ],
-    lambda spec: model_id(spec, spec["width"]),
-    "models",
-)
 TRAINERS = unique_by_id(config["trainers"], lambda spec: spec["name"], "trainers")
-SEEDS = config["seeds"]
-RUNS = [
-    dict(dataset=dataset, model=model, trainer=trainer, seed=seed)
-    for dataset in DATASETS
-    for model in MODELS
-    for trainer in TRAINERS
-    for seed in SEEDS
-]
+CLOSED_FORM = "closed_form"
+CONTROL_PREFIX = {"even_ntk": "evenntk", "random_features": "rf"}
+
+
+def control_id(kind, width):
+    return f"{CONTROL_PREFIX[kind]}-k{width}"
+
+
+def entry_datasets(entry, key):
+    names = entry.get("datasets", list(DATASETS))
+    unknown = [name for name in names if name not in DATASETS]
+    if unknown:
+        raise ConfigError(f"config key '{key}.datasets' names unknown datasets {unknown}; defined: {sorted(DATASETS)}")
+    return names
+
+
+def expand_grid():
+    """Every run (dataset, model, trainer, seed) and the spec of every model id, duplicates refused."""
+    models, runs, seen = {}, [], set()
+    entries = [(f"models[{i}]", entry, None) for i, entry in enumerate(config["models"])]
+    entries += [(f"controls[{i}]", entry, entry["kind"]) for i, entry in enumerate(config["controls"])]
+    for key, entry, kind in entries:
+        trainers = list(TRAINERS) if kind is None else [CLOSED_FORM]
+        for width in entry["widths"]:
+            if kind is None:
+                spec = dict(family="mlp", activation=entry["activation"], depth=entry["depth"], width=width)
+                name = model_id(spec, width)
+            else:
+                spec, name = dict(family=kind, width=width), control_id(kind, width)
+            models[name] = spec
+            for dataset in entry_datasets(entry, key):
+                for trainer in trainers:
+                    for seed in entry.get("seeds", config["seeds"]):
+                        run = (dataset, name, trainer, seed)
+                        if run in seen:
+                            raise ConfigError(
+                                f"config key '{key}' repeats run {'/'.join(map(str, run))} (duplicate grid entry)"
+                            )
+                        seen.add(run)
+                        runs.append(dict(dataset=dataset, model=name, trainer=trainer, seed=seed))
+    return models, runs
+
+
+MODELS, RUNS = expand_grid()
+NETWORK_IDS = "|".join(name for name, spec in MODELS.items() if spec["family"] == "mlp") or "(?!)"
+CONTROL_IDS = "|".join(name for name, spec in MODELS.items() if spec["family"] != "mlp") or "(?!)"
+TRAINER_IDS = "|".join(TRAINERS)
 
 
 wildcard_constraints:

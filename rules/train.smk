@@ -9,6 +9,9 @@ rule train:
         "results/logs/train/{dataset}/{model}/{trainer}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{dataset}/{model}/{trainer}/seed{seed}.tsv"
+    wildcard_constraints:
+        model=NETWORK_IDS,
+        trainer=TRAINER_IDS,
     # On a cluster, a model's training and evaluation run in one submission; the SLURM profile
     # batches several models into one job with --group-components.
     group:
@@ -28,3 +31,31 @@ rule train:
         trainer=lambda wildcards: TRAINERS[wildcards.trainer],
     script:
         "../scripts/train.py"
+
+
+rule fit_control:
+    input:
+        data="results/data/{dataset}.safetensors",
+        code=package_modules("controls", "io", "seeding"),
+    output:
+        model="results/models/{dataset}/{model}/closed_form/seed{seed}.safetensors",
+        record="results/models/{dataset}/{model}/closed_form/seed{seed}.json",
+    log:
+        "results/logs/fit_control/{dataset}/{model}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/fit_control/{dataset}/{model}/seed{seed}.tsv"
+    wildcard_constraints:
+        model=CONTROL_IDS,
+    group:
+        "model"
+    conda:
+        "../envs/robustlaw.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        dataset=lambda wildcards: DATASETS[wildcards.dataset],
+        model=lambda wildcards: MODELS[wildcards.model],
+    script:
+        "../scripts/fit_control.py"

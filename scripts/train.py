@@ -4,6 +4,7 @@ import torch
 
 from robustlaw.io import load_dataset, save_checkpoint, write_json
 from robustlaw.models import MLP
+from robustlaw.records import FitOutcome, fit_record
 from robustlaw.runtime import configure_torch, file_logger
 from robustlaw.seeding import torch_generator
 from robustlaw.train import TrainSpec, mse, train_full_batch
@@ -25,33 +26,41 @@ spec = TrainSpec(
     max_steps=trainer["max_steps"],
     target_mse=target_mse,
     log_every=trainer["log_every"],
+    method=trainer["method"],
+    strength=trainer["strength"],
+    smooth_steps=trainer["smooth_steps"],
+    radius=trainer["radius"],
+    attack_steps=trainer["attack_steps"],
+    probe_points=trainer["probe_points"],
 )
-generator = torch_generator("init", ids["dataset"], ids["model"], ids["trainer"], ids["seed"])
+seed_parts = (ids["dataset"], ids["model"], ids["trainer"], ids["seed"])
 # Initialised on the CPU from the seeded generator, so CPU and GPU runs start from the same weights.
-model = MLP(meta["d"], model_spec["width"], model_spec["depth"], model_spec["activation"], generator=generator)
+model = MLP(
+    meta["d"],
+    model_spec["width"],
+    model_spec["depth"],
+    model_spec["activation"],
+    generator=torch_generator("init", *seed_parts),
+)
 model.to(device)
-log.info(f"training {ids} on {device}: p={model.parameter_count()}, target train MSE <= {target_mse}")
-result = train_full_batch(model, x_train, y_train, spec, log=log.info)
+p = model.parameter_count()
+log.info(f"training {ids} on {device}: p={p}, target train MSE <= {target_mse}")
+result = train_full_batch(model, x_train, y_train, spec, log=log.info, generator=torch_generator("probes", *seed_parts))
 
 save_checkpoint(snakemake.output.model, model)
-write_json(
-    snakemake.output.record,
-    {
-        **ids,
-        "seed": int(ids["seed"]),
-        "dataset_config": dataset,
-        "model_config": model_spec,
-        "trainer_config": trainer,
-        "data_meta": meta,
-        "p": model.parameter_count(),
-        "target_mse": target_mse,
-        "steps": result.steps,
-        "train_mse": result.train_mse,
-        "test_mse": mse(model, x_test, y_test),
-        "fitted": result.fitted,
-        "diverged": result.diverged,
-        "wall_time_s": result.wall_time_s,
-        "device": device.type,
-    },
+outcome = FitOutcome(
+    p=p,
+    p_eff=p,
+    target_mse=target_mse,
+    train_mse=result.train_mse,
+    test_mse=mse(model, x_test, y_test),
+    fitted=result.fitted,
+    diverged=result.diverged,
+    steps=result.steps,
+    selected_step=result.selected_step,
+    penalty=result.penalty,
+    wall_time_s=result.wall_time_s,
+    device=device.type,
 )
+write_json(snakemake.output.record, fit_record(ids, dataset, model_spec, trainer, meta, outcome))
 log.info(f"done: steps={result.steps} train_mse={result.train_mse:.6g} fitted={result.fitted}")

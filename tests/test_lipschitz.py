@@ -8,9 +8,9 @@ import robustlaw.lipschitz as lipschitz_module
 from robustlaw.floor import data_floor
 from robustlaw.lipschitz import BracketSpec, EstimatorError, lipschitz_bracket
 from robustlaw.lipschitz_exact import best_pattern_exhaustive, exact_two_layer_relu
-from robustlaw.lipschitz_lower import LowerSearchSpec, certified_secant, input_gradients, lower_bound
+from robustlaw.lipschitz_lower import LowerSearchSpec, certified_secant, lower_bound
 from robustlaw.lipschitz_upper import _lipsdp_squared, liplt_two_layer, lipsdp_two_layer, spectral_product
-from robustlaw.models import MLP
+from robustlaw.models import MLP, input_gradients
 from robustlaw.seeding import torch_generator
 
 FAST = BracketSpec(

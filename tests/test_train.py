@@ -1,9 +1,10 @@
+import pytest
 import torch
 
 from robustlaw.data import DatasetSpec, generate_dataset
 from robustlaw.models import MLP
 from robustlaw.seeding import torch_generator
-from robustlaw.train import TrainSpec, mse, train_full_batch
+from robustlaw.train import TrainSpec, make_penalty, mse, train_full_batch
 
 
 def tiny_problem():
@@ -35,3 +36,18 @@ def test_divergence_stops_training_and_is_flagged():
     model = MLP(10, 8, 2, generator=torch_generator("diverge"))
     result = train_full_batch(model, x, y, TrainSpec("sgd", 1e6, 200, target_mse=0.01, log_every=100))
     assert result.diverged and not result.fitted and result.steps < 200
+
+
+@pytest.mark.parametrize("method", ["weight_decay", "gradient_penalty", "adversarial"])
+def test_every_smoothness_trainer_reaches_the_fit_criterion_and_lowers_its_penalty(method):
+    x, y = tiny_problem()
+    plain = MLP(10, 64, 2, generator=torch_generator("fit", method))
+    smooth = MLP(10, 64, 2, generator=torch_generator("fit", method))
+    base = dict(optimizer="adam", learning_rate=0.01, max_steps=5000, target_mse=0.01, log_every=100)
+    penalty_of = make_penalty(TrainSpec(**base, method=method, probe_points=32), x, torch_generator("probes"))
+    train_full_batch(plain, x, y, TrainSpec(**base))
+    spec = TrainSpec(**base, method=method, strength=0.01, smooth_steps=300, probe_points=32)
+    result = train_full_batch(smooth, x, y, spec, generator=torch_generator("probes"))
+    assert result.fitted and result.train_mse <= 0.01
+    assert result.selected_step > 0 and result.steps >= result.selected_step
+    assert float(penalty_of(smooth).detach()) < float(penalty_of(plain).detach())

@@ -18,19 +18,53 @@ def finished_run(workflow, tmp_path_factory) -> Path:
     return workdir
 
 
+def grid_size() -> tuple[int, int]:
+    """(trained runs, control runs) of the tiny config."""
+    seeds = len(TINY["seeds"])
+    trained = len(TINY["models"][0]["widths"]) * len(TINY["trainers"]) * seeds
+    return trained, len(TINY["controls"][0]["widths"]) * seeds
+
+
 def test_runs_parquet_has_the_documented_schema_and_one_row_per_model(finished_run):
     runs = pd.read_parquet(finished_run / "results" / "runs.parquet")
-    widths, d = TINY["models"][0]["widths"], TINY["datasets"][0]["d"]
+    d = TINY["datasets"][0]["d"]
+    trained, controls = grid_size()
     assert tuple(runs.columns) == COLUMNS
-    assert len(runs) == len(widths) * len(TINY["seeds"])
-    assert runs["p"].tolist() == [width * (d + 2) + 1 for width in widths]
+    assert len(runs) == trained + controls
+    networks = runs[runs["family"] == "mlp"]
+    assert len(networks) == trained
+    assert (networks["p"] == networks["width"] * (d + 2) + 1).all()
+    assert set(networks["trainer"]) == {trainer["name"] for trainer in TINY["trainers"]}
+    quadratic = runs[runs["family"] == "even_ntk"]
+    assert (quadratic["p"] == quadratic["width"] * d).all() and (quadratic["p_eff"] <= d * (d + 1) // 2).all()
+    assert (quadratic["lip_domain"] == "unit ball").all() and (networks["lip_domain"] == "R^d").all()
     assert (runs["lip_lower"] <= runs["lip_upper"]).all()
-    assert runs["fitted"].dtype == bool and runs["fitted"].any()
+    assert runs["fitted"].dtype == bool
     assert (runs.loc[runs["fitted"], "train_mse"] <= 1 - TINY["datasets"][0]["eps"] + 1e-12).all()
     assert runs["l_sep"].nunique() == 1 and runs["l_sep"].iloc[0] > 0
-    for figure in ("lipschitz_vs_p", "training_mse"):
+
+
+def test_runs_that_did_not_fit_are_kept_and_flagged(finished_run):
+    runs = pd.read_parquet(finished_run / "results" / "runs.parquet")
+    width_two = runs[runs["model"] == "relu2-k2"]
+    assert len(width_two) == len(TINY["trainers"]) * len(TINY["seeds"])
+    assert not width_two["fitted"].any() and (width_two["train_mse"] > width_two["target_mse"]).all()
+    assert runs.loc[runs["width"] == 16, "fitted"].all()
+
+
+def test_law_fit_frontier_and_figures_are_written(finished_run):
+    results = finished_run / "results"
+    fits = pd.read_parquet(results / "law_fit.parquet")
+    assert set(fits["side"]) == {"upper", "lower"} and len(fits) == 2 * 3  # 3 series x trainer pairs
+    frontier = pd.read_parquet(results / "frontier.parquet")
+    runs = pd.read_parquet(results / "runs.parquet")
+    fitted = runs[runs["fitted"]]
+    assert sorted(frontier["p"]) == sorted(fitted["p"].unique())
+    for row in frontier.itertuples():
+        assert row.lip_upper == fitted.loc[fitted["p"] == row.p, "lip_upper"].min()
+    for figure in ("lipschitz_vs_p", "frontier", "training_mse"):
         for extension in ("png", "svg"):
-            assert (finished_run / "results" / "figures" / f"{figure}.{extension}").stat().st_size > 10_000
+            assert (results / "figures" / f"{figure}.{extension}").stat().st_size > 10_000
 
 
 def test_training_progress_is_in_the_log(finished_run):
@@ -44,7 +78,13 @@ def test_rerun_after_a_complete_run_has_nothing_to_do(workflow, finished_run):
 
 def test_fresh_runs_give_byte_identical_parquet_and_figures(workflow, finished_run, tmp_path):
     snakemake(workflow, tmp_path)
-    for name in ("runs.parquet", "figures/lipschitz_vs_p.png", "figures/lipschitz_vs_p.svg"):
+    for name in (
+        "runs.parquet",
+        "law_fit.parquet",
+        "frontier.parquet",
+        "figures/lipschitz_vs_p.png",
+        "figures/lipschitz_vs_p.svg",
+    ):
         assert (tmp_path / "results" / name).read_bytes() == (finished_run / "results" / name).read_bytes()
 
 
@@ -54,7 +94,8 @@ def test_changing_one_width_reruns_only_that_width(workflow, finished_run, tmp_p
     changed = yaml.safe_load(yaml.safe_dump(TINY))
     changed["models"][0]["widths"] = [TINY["models"][0]["widths"][0], 5]
     jobs = planned_jobs(workflow, workdir, changed)
-    assert jobs == {"train": 1, "lipschitz": 1, "aggregate": 1, "figures": 1, "all": 1}
+    per_width = len(TINY["trainers"]) * len(TINY["seeds"])
+    assert jobs == {"train": per_width, "lipschitz": per_width, "aggregate": 1, "law_fit": 1, "figures": 1, "all": 1}
 
 
 def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workflow, finished_run, tmp_path):
@@ -67,8 +108,7 @@ def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workf
         jobs = planned_jobs(workflow, workdir)
     finally:
         module.write_text(source)
-    runs = len(TINY["models"][0]["widths"]) * len(TINY["seeds"])
-    assert jobs == {"lipschitz": runs, "aggregate": 1, "figures": 1, "all": 1}
+    assert jobs == {"lipschitz": sum(grid_size()), "aggregate": 1, "law_fit": 1, "figures": 1, "all": 1}
 
 
 def test_report_bundles_the_figures(workflow, finished_run):

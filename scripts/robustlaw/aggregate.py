@@ -9,92 +9,48 @@ import pyarrow.parquet as pq
 from .io import atomic_path
 
 LOWER_METHODS = ("sampled_gradient", "certified_search", "training_secant")
-UPPER_METHODS = ("spectral_product", "liplt", "lipsdp", "pattern_enumeration")
+UPPER_METHODS = ("spectral_product", "liplt", "lipsdp", "pattern_enumeration", "eigenvalue")
+# Trainer settings, and the methods that use each (null in the table for the others).
+TRAINER_SETTINGS = {
+    "strength": ("weight_decay", "gradient_penalty", "adversarial"),
+    "smooth_steps": ("weight_decay", "gradient_penalty", "adversarial"),
+    "radius": ("adversarial",),
+}
 
 # The table's columns in order; README "Reading runs.parquet" documents each one.
 COLUMNS = (
-    "dataset",
-    "model",
-    "trainer",
-    "seed",
-    "distribution",
-    "components",
-    "labels",
-    "n",
-    "n_test",
-    "d",
-    "sigma",
-    "sigma2",
-    "eps",
-    "data_seed",
-    "activation",
-    "depth",
-    "width",
-    "p",
-    "method",
-    "optimizer",
-    "learning_rate",
-    "max_steps",
-    "target_mse",
-    "train_mse",
-    "test_mse",
-    "eps_achieved",
-    "fitted",
-    "diverged",
-    "steps",
-    "lip_lower",
-    "lip_lower_method",
-    "lip_upper",
-    "lip_upper_method",
-    "lip_ratio",
-    "lip_exact",
-    "lip_domain",
+    "dataset", "model", "trainer", "seed",
+    "distribution", "components", "labels", "n", "n_test", "d", "sigma", "sigma2", "eps", "data_seed",
+    "family", "activation", "depth", "width", "p", "p_eff",
+    "method", "optimizer", "learning_rate", "max_steps", *TRAINER_SETTINGS,
+    "target_mse", "train_mse", "test_mse", "eps_achieved", "fitted", "diverged", "steps", "selected_step", "penalty",
+    "lip_lower", "lip_lower_method", "lip_upper", "lip_upper_method", "lip_ratio", "lip_exact", "lip_domain",
     *(f"lip_lower_{name}" for name in LOWER_METHODS),
     *(f"lip_upper_{name}" for name in UPPER_METHODS),
-    "l_sep",
-    "p_over_nd",
-    "law_sqrt_nd_over_p",
-)
+    "l_sep", "p_over_nd", "law_sqrt_nd_over_p",
+)  # fmt: skip
 
 
 def run_row(record: dict, bracket: dict, l_sep: float) -> dict:
     data, model, trainer = record["dataset_config"], record["model_config"], record["trainer_config"]
     n, d, p = data["n"], data["d"], record["p"]
     sigma2 = record["data_meta"]["noise_variance"]
+    method = trainer["method"]
     row = {
-        "dataset": record["dataset"],
-        "model": record["model"],
-        "trainer": record["trainer"],
-        "seed": record["seed"],
-        "distribution": data["distribution"],
-        "components": data["components"],
-        "labels": data["labels"],
-        "n": n,
-        "n_test": data["n_test"],
-        "d": d,
-        "sigma": data["sigma"],
-        "sigma2": sigma2,
-        "eps": data["eps"],
+        "dataset": record["dataset"], "model": record["model"], "trainer": record["trainer"], "seed": record["seed"],
+        "distribution": data["distribution"], "components": data["components"], "labels": data["labels"],
+        "n": n, "n_test": data["n_test"], "d": d, "sigma": data["sigma"], "sigma2": sigma2, "eps": data["eps"],
         "data_seed": data["seed"],
-        "activation": model["activation"],
-        "depth": model["depth"],
-        "width": model["width"],
-        "p": p,
-        "method": trainer["method"],
-        "optimizer": trainer["optimizer"],
-        "learning_rate": trainer["learning_rate"],
-        "max_steps": trainer["max_steps"],
-        "target_mse": record["target_mse"],
-        "train_mse": record["train_mse"],
-        "test_mse": record["test_mse"],
-        "eps_achieved": sigma2 - record["train_mse"],
-        "fitted": record["fitted"],
-        "diverged": record["diverged"],
-        "steps": record["steps"],
-        "l_sep": l_sep,
-        "p_over_nd": p / (n * d),
-        "law_sqrt_nd_over_p": math.sqrt(n * d / p),
-    }
+        "family": model["family"], "activation": model.get("activation"), "depth": model.get("depth"),
+        "width": model["width"], "p": p, "p_eff": record["p_eff"],
+        "method": method, "optimizer": trainer.get("optimizer"),
+        "learning_rate": trainer.get("learning_rate"), "max_steps": trainer.get("max_steps"),
+        **{key: trainer[key] if method in users else None for key, users in TRAINER_SETTINGS.items()},
+        "target_mse": record["target_mse"], "train_mse": record["train_mse"], "test_mse": record["test_mse"],
+        "eps_achieved": sigma2 - record["train_mse"], "fitted": record["fitted"], "diverged": record["diverged"],
+        "steps": record["steps"], "selected_step": record["selected_step"], "penalty": record["penalty"],
+        "l_sep": l_sep, "p_over_nd": p / (n * d), "law_sqrt_nd_over_p": math.sqrt(n * d / p),
+    }  # fmt: skip
     row.update({key: value for key, value in bracket.items() if key in COLUMNS})
     return row
 
@@ -110,7 +66,8 @@ def runs_table(records: list[dict], brackets: list[dict], floors: dict[str, floa
             )
         rows.append(run_row(record, bracket["bracket"], floors[record["dataset"]]))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
-    return table.sort_values(["dataset", "depth", "width", "trainer", "seed"], kind="stable").reset_index(drop=True)
+    order = ["dataset", "family", "depth", "trainer", "width", "seed"]
+    return table.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
 
 
 def timings_table(records: list[dict], brackets: list[dict]) -> pd.DataFrame:

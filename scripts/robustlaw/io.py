@@ -9,15 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file as load_numpy
 from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import load_file as load_torch
 from safetensors.torch import save_file as save_torch
 
-from .models import ACTIVATIONS, MLP
+from .models import ACTIVATIONS, MLP, QuadraticModel
 
 CHECKPOINT_FORMAT = "robustlaw-mlp/1"
+QUADRATIC_FORMAT = "robustlaw-quadratic/1"
 DATASET_FORMAT = "robustlaw-dataset/1"
 DATASET_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -63,6 +64,21 @@ def _write_with(save: Callable[[str], None], path: str | os.PathLike) -> None:
         save(str(tmp))
 
 
+def _read_safetensors(path: str | os.PathLike, framework: str, expected_format: tuple[str, ...]):
+    """(metadata, tensors) of a safetensors file whose metadata 'format' is one of expected_format."""
+    try:
+        with safe_open(str(path), framework=framework) as handle:
+            metadata = handle.metadata() or {}
+        tensors = (load_numpy if framework == "numpy" else load_torch)(str(path))
+    except (OSError, SafetensorError) as error:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({error})") from error
+    if metadata.get("format") not in expected_format:
+        raise CheckpointError(
+            f"{path}: metadata 'format' is {metadata.get('format')!r}, expected one of {list(expected_format)}"
+        )
+    return metadata, tensors
+
+
 def save_dataset(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> None:
     tensors = {name: np.ascontiguousarray(arrays[name]) for name in DATASET_ARRAYS}
     metadata = {"format": DATASET_FORMAT, "meta": json.dumps(meta, sort_keys=True)}
@@ -70,47 +86,37 @@ def save_dataset(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: d
 
 
 def load_dataset(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="numpy") as handle:
-            metadata = handle.metadata() or {}
-        arrays = load_numpy(str(path))
-    except (OSError, SafetensorError) as error:
-        raise CheckpointError(f"{path}: not a readable safetensors dataset ({error})") from error
-    if metadata.get("format") != DATASET_FORMAT:
-        raise CheckpointError(f"{path}: format is {metadata.get('format')!r}, expected {DATASET_FORMAT!r}")
+    metadata, arrays = _read_safetensors(path, "numpy", (DATASET_FORMAT,))
+    if set(arrays) != set(DATASET_ARRAYS):
+        raise CheckpointError(f"{path}: arrays {sorted(arrays)}, expected {sorted(DATASET_ARRAYS)}")
     return arrays, json.loads(metadata["meta"])
 
 
-def save_checkpoint(path: str | os.PathLike, model: MLP) -> None:
-    """Write the documented checkpoint: tensors layers.{i}.weight / layers.{i}.bias, float32."""
-    tensors = {}
-    for index, layer in enumerate(model.layers):
-        tensors[f"layers.{index}.weight"] = layer.weight.detach().to("cpu", torch.float32).contiguous()
-        tensors[f"layers.{index}.bias"] = layer.bias.detach().to("cpu", torch.float32).contiguous()
-    metadata = {
-        "format": CHECKPOINT_FORMAT,
-        "activation": model.activation,
-        "depth": str(len(model.layers)),
-    }
+def save_checkpoint(path: str | os.PathLike, model: MLP | QuadraticModel) -> None:
+    """Write the documented format: an MLP as layers.{i}.weight / .bias in float32, or a
+    quadratic form z^T Q z as the float64 tensor 'quadratic'."""
+    if isinstance(model, QuadraticModel):
+        tensors = {"quadratic": model.quadratic.detach().to("cpu", torch.float64).contiguous()}
+        metadata = {"format": QUADRATIC_FORMAT}
+    else:
+        tensors = {}
+        for index, layer in enumerate(model.layers):
+            tensors[f"layers.{index}.weight"] = layer.weight.detach().to("cpu", torch.float32).contiguous()
+            tensors[f"layers.{index}.bias"] = layer.bias.detach().to("cpu", torch.float32).contiguous()
+        metadata = {"format": CHECKPOINT_FORMAT, "activation": model.activation, "depth": str(len(model.layers))}
     _write_with(lambda tmp: save_torch(tensors, tmp, metadata=metadata), path)
 
 
-def load_checkpoint(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> MLP:
+def load_checkpoint(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> MLP | QuadraticModel:
     """Load a checkpoint without executing any code; raise CheckpointError naming the file."""
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-        tensors = load_torch(str(path))
-    except (OSError, SafetensorError) as error:
-        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({error})") from error
-    if metadata.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(
-            f"{path}: metadata 'format' is {metadata.get('format')!r}, expected {CHECKPOINT_FORMAT!r}"
-        )
+    metadata, tensors = _read_safetensors(path, "pt", (CHECKPOINT_FORMAT, QUADRATIC_FORMAT))
+    if metadata["format"] == QUADRATIC_FORMAT:
+        if set(tensors) != {"quadratic"}:
+            raise CheckpointError(f"{path}: tensors {sorted(tensors)}, expected ['quadratic']")
+        try:
+            return QuadraticModel(tensors["quadratic"].to(torch.float64))
+        except ValueError as error:
+            raise CheckpointError(f"{path}: {error}") from error
     activation = metadata.get("activation")
     if activation not in ACTIVATIONS:
         raise CheckpointError(f"{path}: metadata 'activation' is {activation!r}, expected one of {sorted(ACTIVATIONS)}")

@@ -1,4 +1,4 @@
-"""The Lipschitz bracket lower <= Lip(f) <= upper of one model, over all of R^d, in float64.
+"""The Lipschitz bracket lower <= Lip(f) <= upper of one model, in float64.
 
 Also a standalone evaluator for any checkpoint in the documented format:
     PYTHONPATH=scripts python -m robustlaw.lipschitz CHECKPOINT [--dataset DATASET]
@@ -9,19 +9,19 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from .floor import max_pairwise_secant
 from .io import CheckpointError, load_checkpoint, load_dataset
 from .lipschitz_exact import all_patterns_realisable, best_pattern_exhaustive
-from .lipschitz_lower import LowerSearchSpec, forward, lower_bound
+from .lipschitz_lower import LowerSearchSpec, lower_bound
 from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_two_layer, spectral_product
-from .models import MLP
+from .models import MLP, QuadraticModel
 from .seeding import torch_generator
-
-DOMAIN = "R^d"
 
 
 class EstimatorError(RuntimeError):
@@ -36,43 +36,90 @@ class BracketSpec:
     seed: int = 0
 
 
-def lipschitz_bracket(
-    model: MLP, spec: BracketSpec, x_train: torch.Tensor | None = None, x_test: torch.Tensor | None = None
-) -> dict:
-    """Every bound we compute, the best of each side, and the seconds each method took."""
-    model = model.to(torch.float64).requires_grad_(False)
-    weights = model.weights()
-    seconds: dict[str, float] = {}
-    record: dict[str, float | str | None] = {"lip_domain": DOMAIN}
+class Timer:
+    """Seconds per named computation, kept apart from the values so reruns compare equal."""
 
-    def timed(name: str, compute):
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str, compute: Callable[[], Any]) -> Any:
         start = time.perf_counter()
         value = compute()
-        seconds[name] = time.perf_counter() - start
+        self.seconds[name] = time.perf_counter() - start
         return value
 
+
+def training_secant(model: torch.nn.Module, x_train: torch.Tensor) -> float:
+    with torch.no_grad():
+        predictions = model(x_train.to(torch.float64))
+    return max_pairwise_secant(x_train, predictions)
+
+
+def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, timed: Timer):
+    """(uppers, lowers, exact) of a ReLU network over all of R^d."""
+    weights = model.weights()
     uppers = {"spectral_product": timed("spectral_product", lambda: spectral_product(weights))}
-    exact_pattern = None
-    record["lip_exact"] = None
+    exact, exact_pattern = None, None
     if len(weights) == 2:
         hidden, output = weights
         uppers["liplt"] = timed("liplt", lambda: liplt_two_layer(hidden, output))
         uppers["lipsdp"] = timed("lipsdp", lambda: lipsdp_two_layer(hidden, output, steps=spec.lipsdp_steps))
         if hidden.shape[0] <= spec.exact_max_width and all_patterns_realisable(hidden):
             exact, exact_pattern = timed("pattern_enumeration", lambda: best_pattern_exhaustive(hidden, output))
-            record["lip_exact"] = exact
             uppers["pattern_enumeration"] = exact * (1 + UPPER_MARGIN)
-
-    data = [points for points in (x_train, x_test) if points is not None]
-    data_points = torch.cat(data).to(torch.float64) if data else torch.empty(0, model.input_dim, dtype=torch.float64)
     generator = torch_generator("lipschitz", spec.seed)
     extra = None if exact_pattern is None else exact_pattern[None, :]
     found = timed("search", lambda: lower_bound(model, data_points, spec.lower, generator, extra))
     lowers = {"sampled_gradient": found.sampled, "certified_search": found.certified}
+    return uppers, lowers, exact
+
+
+def quadratic_bounds(model: QuadraticModel, spec: BracketSpec, data_points: torch.Tensor, timed: Timer):
+    """(uppers, lowers, exact) of f(z) = z^T Q z on the unit ball, where grad f = 2 sym(Q) z.
+
+    Exact: 2 max |eigenvalue of sym(Q)|. Certified lower: the secant from the top eigenvector v to
+    (1 - h) v, both inside the ball.
+    """
+    symmetric = model.symmetric()
+    values, vectors = timed("eigenvalue", lambda: torch.linalg.eigh(symmetric))
+    top = int(torch.argmax(values.abs()))
+    exact = 2 * float(values.abs()[top])
+    direction = vectors[:, top]
+    step = 1e-6
+    secant = abs(float(model(direction) - model((1 - step) * direction))) / step
+    generator = torch_generator("lipschitz", spec.seed)
+    probes = torch.randn(spec.lower.random_points, model.input_dim, generator=generator, dtype=torch.float64)
+    probes = probes / torch.linalg.vector_norm(probes, dim=1, keepdim=True)
+    points = torch.cat([data_points, probes])
+    sampled = float(torch.linalg.vector_norm(2 * points @ symmetric, dim=1).max())
+    uppers = {"eigenvalue": exact * (1 + UPPER_MARGIN)}
+    lowers = {"sampled_gradient": sampled, "certified_search": secant}
+    return uppers, lowers, exact
+
+
+def lipschitz_bracket(
+    model: MLP | QuadraticModel,
+    spec: BracketSpec,
+    x_train: torch.Tensor | None = None,
+    x_test: torch.Tensor | None = None,
+) -> dict:
+    """Every bound we compute, the best of each side, and the seconds each method took.
+
+    The domain is all of R^d for networks and the unit ball for quadratic forms (whose Lipschitz
+    constant on R^d is infinite); lower and upper always refer to the same domain.
+    """
+    model = model.to(torch.float64).requires_grad_(False)
+    timed = Timer()
+    data = [points.to(torch.float64) for points in (x_train, x_test) if points is not None]
+    data_points = torch.cat(data) if data else torch.empty(0, model.input_dim, dtype=torch.float64)
+    if isinstance(model, QuadraticModel):
+        domain = "unit ball"
+        uppers, lowers, exact = quadratic_bounds(model, spec, data_points, timed)
+    else:
+        domain = "R^d"
+        uppers, lowers, exact = network_bounds(model, spec, data_points, timed)
     if x_train is not None:
-        with torch.no_grad():
-            predictions = forward(model, x_train.to(torch.float64))
-        lowers["training_secant"] = timed("training_secant", lambda: max_pairwise_secant(x_train, predictions))
+        lowers["training_secant"] = timed("training_secant", lambda: training_secant(model, x_train))
 
     # The sampled maximum is reported but not used: only secant-certified values set the bracket.
     certified_lowers = {name: value for name, value in lowers.items() if name != "sampled_gradient"}
@@ -84,18 +131,18 @@ def lipschitz_bracket(
             f"certified upper bound {lip_upper!r} ({upper_method}) is below the lower bound "
             f"{lip_lower!r} ({lower_method}): an estimator is wrong"
         )
+    record = {
+        "lip_domain": domain,
+        "lip_exact": exact,
+        "lip_upper": lip_upper,
+        "lip_upper_method": upper_method,
+        "lip_lower": lip_lower,
+        "lip_lower_method": lower_method,
+        "lip_ratio": lip_upper / lip_lower if lip_lower > 0 else float("inf"),
+    }
     record.update({f"lip_upper_{name}": value for name, value in uppers.items()})
     record.update({f"lip_lower_{name}": value for name, value in lowers.items()})
-    record.update(
-        {
-            "lip_upper": lip_upper,
-            "lip_upper_method": upper_method,
-            "lip_lower": lip_lower,
-            "lip_lower_method": lower_method,
-            "lip_ratio": lip_upper / lip_lower if lip_lower > 0 else float("inf"),
-        }
-    )
-    return {"bracket": record, "seconds": seconds}
+    return {"bracket": record, "seconds": timed.seconds}
 
 
 def main(argv: list[str] | None = None) -> int:

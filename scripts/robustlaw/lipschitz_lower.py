@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .lipschitz_exact import pattern_gram
-from .models import MLP
+from .models import MLP, input_gradients
 
 
 @dataclass(frozen=True)
@@ -42,16 +42,6 @@ def forward(model: MLP, x: torch.Tensor, sharpness: float | None = None) -> torc
         z = F.linear(x, layer.weight, layer.bias)
         x = F.relu(z) if sharpness is None else F.softplus(z, beta=sharpness)
     return F.linear(x, model.layers[-1].weight, model.layers[-1].bias).squeeze(-1)
-
-
-def input_gradients(
-    model: MLP, x: torch.Tensor, sharpness: float | None = None, create_graph: bool = False
-) -> torch.Tensor:
-    """grad_x f at each row of x (rows are independent, so one backward gives all)."""
-    with torch.enable_grad():
-        x = x.detach().requires_grad_(True)
-        (gradient,) = torch.autograd.grad(forward(model, x, sharpness).sum(), x, create_graph=create_graph)
-    return gradient
 
 
 def gradient_norms(model: MLP, x: torch.Tensor) -> torch.Tensor:
@@ -88,7 +78,7 @@ def surrogate_ascent(model: MLP, starts: torch.Tensor, spec: LowerSearchSpec) ->
 
 
 def input_gradients_graph(model: MLP, x: torch.Tensor, sharpness: float) -> torch.Tensor:
-    """Like input_gradients, but differentiable with respect to x itself (for ascent)."""
+    """grad_x of the softplus surrogate, differentiable with respect to x itself (for ascent)."""
     (gradient,) = torch.autograd.grad(forward(model, x, sharpness).sum(), x, create_graph=True)
     return gradient
 

@@ -87,9 +87,40 @@ class MLP(nn.Module):
         return [layer.bias.detach() for layer in self.layers]
 
 
+class QuadraticModel(nn.Module):
+    """f(z) = z^T Q z: the even-NTK control. Its gradient is 2 sym(Q) z."""
+
+    def __init__(self, quadratic: torch.Tensor):
+        super().__init__()
+        if quadratic.ndim != 2 or quadratic.shape[0] != quadratic.shape[1]:
+            raise ValueError(f"Q must be a square matrix, got shape {tuple(quadratic.shape)}")
+        self.quadratic = nn.Parameter(quadratic, requires_grad=False)
+
+    @property
+    def input_dim(self) -> int:
+        return self.quadratic.shape[0]
+
+    def symmetric(self) -> torch.Tensor:
+        return 0.5 * (self.quadratic + self.quadratic.T)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sum((z @ self.quadratic) * z, dim=-1)
+
+
 def _init_linear(layer: nn.Linear, generator: torch.Generator | None) -> None:
     """PyTorch's default Linear init (uniform, bound 1/sqrt(fan_in)), drawn from our generator."""
     bound = 1.0 / layer.in_features**0.5
     with torch.no_grad():
         layer.weight.uniform_(-bound, bound, generator=generator)
         layer.bias.uniform_(-bound, bound, generator=generator)
+
+
+def input_gradients(model: torch.nn.Module, x: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
+    """grad_x f at each row of x (rows are independent, so one backward gives all).
+
+    With create_graph the result stays differentiable in the model's parameters (gradient penalty).
+    """
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(model(x).sum(), x, create_graph=create_graph)
+    return gradient

@@ -1,4 +1,16 @@
-"""Full-batch training to the fit criterion: training MSE <= sigma^2 - eps."""
+"""Full-batch training to the fit criterion (training MSE <= sigma^2 - eps), plain or smoothness-seeking.
+
+Methods (each minimises MSE + lam * R):
+- plain: R = 0; training stops at the first step that fits.
+- weight_decay: R = sum of squared weights (biases excluded).
+- gradient_penalty: R = mean ||grad_x f||^2 over the training points and fixed random probes.
+- adversarial: R = mean over training points of max_{||delta|| <= r} (f(x + delta) - f(x))^2 / r^2,
+  the inner maximum found by PGD in L2 (a TRADES-style smoothness term, so the clean fit stays
+  reachable).
+For the smoothness-seeking methods training goes on for `smooth_steps` after the first fit, lam
+rising while the fit holds and falling while it does not; the fitted iterate with the smallest R
+is returned. Every run must still meet the fit criterion; one that never does is flagged.
+"""
 
 import math
 import time
@@ -7,7 +19,12 @@ from dataclasses import dataclass
 
 import torch
 
-from .models import MLP
+from .models import MLP, input_gradients
+
+METHODS = ("plain", "weight_decay", "gradient_penalty", "adversarial")
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+# Multiplicative step of the penalty weight per training step (a simple dual ascent on the fit).
+LAMBDA_RATE = 0.02
 
 
 @dataclass(frozen=True)
@@ -17,18 +34,23 @@ class TrainSpec:
     max_steps: int
     target_mse: float
     log_every: int
+    method: str = "plain"
+    strength: float = 0.0
+    smooth_steps: int = 0
+    radius: float = 0.1
+    attack_steps: int = 5
+    probe_points: int = 256
 
 
 @dataclass(frozen=True)
 class TrainResult:
     steps: int
+    selected_step: int
     train_mse: float
+    penalty: float
     fitted: bool
     diverged: bool
     wall_time_s: float
-
-
-OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
 def mse(model: MLP, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -36,36 +58,105 @@ def mse(model: MLP, x: torch.Tensor, y: torch.Tensor) -> float:
         return float(torch.mean((model(x) - y) ** 2))
 
 
-def train_full_batch(
-    model: MLP, x: torch.Tensor, y: torch.Tensor, spec: TrainSpec, log: Callable[[str], None] = lambda line: None
-) -> TrainResult:
-    """Train until the training MSE reaches spec.target_mse or spec.max_steps pass.
+def weight_norm_penalty(model: MLP) -> torch.Tensor:
+    return sum(torch.sum(layer.weight**2) for layer in model.layers)
 
-    The loss is checked before each step, so the model returned is the first one that meets the
-    criterion (or the last one). A non-finite loss stops training and is reported as diverged.
+
+def gradient_penalty(model: MLP, points: torch.Tensor) -> torch.Tensor:
+    gradient = input_gradients(model, points, create_graph=True)
+    return torch.mean(torch.sum(gradient**2, dim=1))
+
+
+def worst_perturbation(model: MLP, x: torch.Tensor, radius: float, steps: int) -> torch.Tensor:
+    """PGD in the L2 ball of the given radius, maximising (f(x + delta) - f(x))^2 per point."""
+    with torch.no_grad():
+        reference = model(x)
+    # Start from a fixed small offset along each point: at delta = 0 the objective's gradient vanishes.
+    delta = 0.1 * radius * x / torch.linalg.vector_norm(x, dim=1, keepdim=True).clamp_min(1e-12)
+    step_size = 2.5 * radius / steps
+    for _ in range(steps):
+        with torch.enable_grad():
+            delta = delta.detach().requires_grad_(True)
+            gap = torch.sum((model(x + delta) - reference) ** 2)
+            (direction,) = torch.autograd.grad(gap, delta)
+        direction = direction / torch.linalg.vector_norm(direction, dim=1, keepdim=True).clamp_min(1e-12)
+        delta = delta.detach() + step_size * direction
+        norms = torch.linalg.vector_norm(delta, dim=1, keepdim=True)
+        delta = delta * torch.clamp(radius / norms.clamp_min(1e-12), max=1.0)
+    return delta.detach()
+
+
+def adversarial_penalty(model: MLP, x: torch.Tensor, radius: float, steps: int) -> torch.Tensor:
+    delta = worst_perturbation(model, x, radius, steps)
+    return torch.mean((model(x + delta) - model(x)) ** 2) / radius**2
+
+
+def make_penalty(spec: TrainSpec, x: torch.Tensor, generator: torch.Generator) -> Callable[[MLP], torch.Tensor]:
+    if spec.method == "plain":
+        return lambda model: torch.zeros((), device=x.device)
+    if spec.method == "weight_decay":
+        return weight_norm_penalty
+    if spec.method == "gradient_penalty":
+        # Probes at the data's scale, drawn once, so every step penalises the same points.
+        probes = torch.randn(spec.probe_points, x.shape[1], generator=generator) / x.shape[1] ** 0.5
+        points = torch.cat([x, probes.to(x.device, x.dtype)])
+        return lambda model: gradient_penalty(model, points)
+    if spec.method == "adversarial":
+        return lambda model: adversarial_penalty(model, x, spec.radius, spec.attack_steps)
+    raise ValueError(f"unknown training method {spec.method!r}; expected one of {METHODS}")
+
+
+def train_full_batch(
+    model: MLP,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    spec: TrainSpec,
+    log: Callable[[str], None] = lambda line: None,
+    generator: torch.Generator | None = None,
+) -> TrainResult:
+    """Train until the fit criterion holds (plus spec.smooth_steps), or spec.max_steps pass.
+
+    The loss is checked before each step, so the model returned is a fitted iterate whenever one
+    occurred. A non-finite loss stops training and is reported as diverged.
     """
     optimizer = OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.learning_rate)
+    penalty_of = make_penalty(spec, x, generator or torch.Generator().manual_seed(0))
+    strength = spec.strength
     start = time.perf_counter()
-    step = 0
-    diverged = False
+    step, first_fit, diverged = 0, None, False
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     while True:
         optimizer.zero_grad(set_to_none=True)
-        loss = torch.mean((model(x) - y) ** 2)
-        value = float(loss.detach())
-        reached = value <= spec.target_mse
-        if not math.isfinite(value):
+        fit_loss = torch.mean((model(x) - y) ** 2)
+        penalty = penalty_of(model)
+        fit_value, penalty_value = float(fit_loss.detach()), float(penalty.detach())
+        if not (math.isfinite(fit_value) and math.isfinite(penalty_value)):
             diverged = True
-        if step % spec.log_every == 0 or reached or diverged or step == spec.max_steps:
-            log(f"step {step} train_mse {value:.6g} fitted {reached}")
-        if reached or diverged or step == spec.max_steps:
+        fitted_now = fit_value <= spec.target_mse
+        if fitted_now and not diverged:
+            first_fit = step if first_fit is None else first_fit
+            if best is None or penalty_value < best[0]:
+                state = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+                best = (penalty_value, step, state)
+        finished = first_fit is not None and (spec.method == "plain" or step - first_fit >= spec.smooth_steps)
+        if step % spec.log_every == 0 or finished or diverged or step == spec.max_steps:
+            values = f"train_mse {fit_value:.6g} penalty {penalty_value:.6g} lambda {strength:.3g}"
+            log(f"step {step} {values} fitted {fitted_now}")
+        if finished or diverged or step == spec.max_steps:
             break
-        loss.backward()
+        (fit_loss + strength * penalty).backward()
         optimizer.step()
+        if spec.method != "plain":
+            strength *= (1 + LAMBDA_RATE) if fitted_now else (1 - LAMBDA_RATE)
         step += 1
+    if best is not None:
+        model.load_state_dict(best[2])
     train_mse = mse(model, x, y)
     return TrainResult(
         steps=step,
+        selected_step=best[1] if best is not None else step,
         train_mse=train_mse,
+        penalty=best[0] if best is not None else penalty_value,
         fitted=math.isfinite(train_mse) and train_mse <= spec.target_mse,
         diverged=diverged,
         wall_time_s=time.perf_counter() - start,

@@ -1,0 +1,31 @@
+"""The fit record every model leaves beside its checkpoint (one JSON per run, read by aggregation)."""
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    p: int
+    p_eff: int
+    target_mse: float
+    train_mse: float
+    test_mse: float
+    fitted: bool
+    diverged: bool
+    steps: int
+    selected_step: int
+    penalty: float | None
+    wall_time_s: float
+    device: str
+
+
+def fit_record(ids: dict, dataset: dict, model: dict, trainer: dict, data_meta: dict, outcome: FitOutcome) -> dict:
+    return {
+        **ids,
+        "seed": int(ids["seed"]),
+        "dataset_config": dataset,
+        "model_config": model,
+        "trainer_config": trainer,
+        "data_meta": data_meta,
+        **asdict(outcome),
+    }

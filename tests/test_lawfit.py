@@ -1,0 +1,64 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from robustlaw.lawfit import frontier, law_fits
+
+
+def synthetic_runs(slope: float, prefactor: float, noise: float, seeds: int = 5) -> pd.DataFrame:
+    """Noisy power-law 'measurements' laid out like runs.parquet rows of one dataset and trainer."""
+    rng = np.random.default_rng(7)
+    n, d = 1000, 200
+    rows = []
+    for seed in range(seeds):
+        for width in (10, 20, 40, 80, 160, 320):
+            p = width * d
+            lip = prefactor * (p / (n * d)) ** slope * np.exp(noise * rng.standard_normal())
+            rows.append(
+                dict(dataset="synthetic", family="mlp", depth=2, trainer="plain", seed=seed, width=width, n=n, d=d,
+                     model=f"relu2-k{width}",
+                     p=p, p_eff=p, p_over_nd=p / (n * d), fitted=True, lip_upper=lip, lip_lower=lip / 1.01,
+                     l_sep=1.2, law_sqrt_nd_over_p=np.sqrt(n * d / p), distribution="sphere", labels="random_sign")
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_bootstrap_fit_recovers_a_known_slope():
+    fits = law_fits(synthetic_runs(-0.5, 3.0, noise=0.05), min_p_over_n=1.0, resamples=500)
+    upper = fits[fits["side"] == "upper"].iloc[0]
+    assert upper["slope"] == pytest.approx(-0.5, abs=0.05)
+    assert upper["slope_low"] < -0.5 < upper["slope_high"]
+    assert upper["slope_high"] - upper["slope_low"] < 0.1
+    assert upper["prefactor_low"] < 3.0 < upper["prefactor_high"]
+    assert upper["window_low"] == pytest.approx(1 / 200) and upper["window_high"] == pytest.approx(1 / 1.2**2)
+
+
+def test_fit_uses_only_fitted_runs_inside_the_window():
+    runs = synthetic_runs(-0.5, 3.0, noise=0.0)
+    runs.loc[runs["width"] == 20, "fitted"] = False
+    runs.loc[runs["width"] == 20, "lip_upper"] = 1e6  # would wreck the slope if used
+    fits = law_fits(runs, min_p_over_n=1.0, resamples=20)
+    upper = fits[fits["side"] == "upper"].iloc[0]
+    # width 320 sits at p/(nd) = 0.32 < 1/1.2^2; all widths but the unfitted one count
+    assert upper["widths"] == 5 and upper["slope"] == pytest.approx(-0.5, abs=1e-9)
+    narrow = law_fits(runs, min_p_over_n=8.0, resamples=20)
+    assert narrow[narrow["side"] == "upper"].iloc[0]["widths"] == 4  # widths 40..320
+
+
+def test_quadratic_forms_are_fitted_below_their_cap_only():
+    runs = synthetic_runs(-0.5, 3.0, noise=0.0).assign(family="even_ntk")
+    cap = 200 * 201 // 2
+    runs["p_eff"] = np.minimum(runs["p"] - runs["width"] * (runs["width"] - 1) // 2, cap)
+    runs.loc[runs["width"] >= 200, "p_eff"] = cap
+    upper = law_fits(runs, min_p_over_n=1.0, resamples=20).query("side == 'upper'").iloc[0]
+    assert upper["widths"] == 5  # width 320 is at the cap
+
+
+def test_frontier_takes_the_smallest_certified_upper_bound_at_each_p():
+    runs = pd.concat([synthetic_runs(-0.5, 3.0, 0.0).assign(trainer="plain"),
+                      synthetic_runs(-0.5, 2.0, 0.0).assign(trainer="smooth")])  # fmt: skip
+    runs.loc[(runs["trainer"] == "smooth") & (runs["width"] == 40), "fitted"] = False
+    best = frontier(runs)
+    assert len(best) == 6
+    assert set(best.loc[best["p"] == 40 * 200, "trainer"]) == {"plain"}
+    assert set(best.loc[best["p"] != 40 * 200, "trainer"]) == {"smooth"}
