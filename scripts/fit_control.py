@@ -38,6 +38,7 @@ outcome = FitOutcome(
     train_mse=train_mse,
     test_mse=test_mse,
     fitted=train_mse <= target_mse,
+    status="fitted" if train_mse <= target_mse else "not_interpolating",
     diverged=False,
     steps=0,
     selected_step=0,

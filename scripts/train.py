@@ -55,6 +55,7 @@ outcome = FitOutcome(
     train_mse=result.train_mse,
     test_mse=mse(model, x_test, y_test),
     fitted=result.fitted,
+    status=result.status,
     diverged=result.diverged,
     steps=result.steps,
     selected_step=result.selected_step,
@@ -63,4 +64,4 @@ outcome = FitOutcome(
     device=device.type,
 )
 write_json(snakemake.output.record, fit_record(ids, dataset, model_spec, trainer, meta, outcome))
-log.info(f"done: steps={result.steps} train_mse={result.train_mse:.6g} fitted={result.fitted}")
+log.info(f"done: steps={result.steps} train_mse={result.train_mse:.6g} status={result.status}")

@@ -6,10 +6,18 @@ import pytest
 # Test modules share helpers.py, which sits beside this file.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import copy_workflow  # noqa: E402
+from helpers import copy_workflow, snakemake  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def workflow(tmp_path_factory) -> Path:
     """A private copy of the workflow, so a test may edit its code without touching the repository."""
     return copy_workflow(tmp_path_factory.mktemp("workflow"))
+
+
+@pytest.fixture(scope="session")
+def finished_run(workflow, tmp_path_factory) -> Path:
+    """One complete run of the tiny config, the reference the other runs are compared with."""
+    workdir = tmp_path_factory.mktemp("run")
+    snakemake(workflow, workdir)
+    return workdir

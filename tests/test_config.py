@@ -54,6 +54,23 @@ CASES = {
         "is not one of ['random_sign', 'teacher']",
     ),
     "sigma above 1": (set_in(["datasets", 0, "sigma"], 1.5), "datasets[0].sigma", "greater than the maximum of 1"),
+    "sigma zero": (set_in(["datasets", 0, "sigma"], 0), "datasets[0].sigma", "less than or equal to the minimum of 0"),
+    "unknown trainer method": (
+        set_in(["trainers", 0, "method"], "dropout"),
+        "trainers[0].method",
+        "is not one of ['plain', 'weight_decay', 'gradient_penalty', 'adversarial']",
+    ),
+    "unknown control": (set_in(["controls", 0, "kind"], "relu_ntk"), "controls[0].kind", "is not one of"),
+    "path in a trainer name": (
+        set_in(["trainers", 0, "name"], "../../etc"),
+        "trainers[0].name",
+        "does not match",
+    ),
+    "unknown dataset in a filter": (
+        set_in(["models", 0, "datasets"], ["sphere-n9-d9-sign-s0"]),
+        "models[0].datasets",
+        "unknown datasets ['sphere-n9-d9-sign-s0']",
+    ),
     "negative seed": (set_in(["seeds"], [0, -1]), "seeds[1]", "less than the minimum of 0"),
     "duplicate width": (set_in(["models", 0, "widths"], [4, 4]), "models[0].widths", "non-unique elements"),
     "eps at the noise level": (set_in(["datasets", 0, "eps"], 1.0), "datasets[...].eps", "must be below the noise"),

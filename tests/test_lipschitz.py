@@ -174,3 +174,11 @@ def test_pattern_enumeration_finds_the_maximum_of_all_patterns():
     ]
     assert value == pytest.approx(max(values), rel=1e-12)
     assert float(torch.linalg.vector_norm(hidden.T @ (pattern * a))) == pytest.approx(value, rel=1e-12)
+
+
+def test_a_model_with_non_finite_weights_gets_an_explained_nan_bracket():
+    model = random_net(5, 4, seed=2)
+    model.layers[0].weight[1, 2] = float("nan")
+    bracket = lipschitz_bracket(model, FAST, x_train=torch.zeros(3, 5, dtype=torch.float64))["bracket"]
+    assert np.isnan(bracket["lip_upper"]) and np.isnan(bracket["lip_lower"])
+    assert bracket["lip_upper_method"] == bracket["lip_lower_method"] == "none: non-finite weights"

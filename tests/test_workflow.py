@@ -1,21 +1,12 @@
 """The workflow end to end on a tiny config, in temporary directories, through the snakemake CLI."""
 
 import shutil
-from pathlib import Path
 
 import pandas as pd
-import pytest
 import yaml
 from helpers import TINY, planned_jobs, snakemake
 
 from robustlaw.aggregate import COLUMNS
-
-
-@pytest.fixture(scope="module")
-def finished_run(workflow, tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("run")
-    snakemake(workflow, workdir)
-    return workdir
 
 
 def grid_size() -> tuple[int, int]:

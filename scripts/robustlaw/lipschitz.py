@@ -97,6 +97,20 @@ def quadratic_bounds(model: QuadraticModel, spec: BracketSpec, data_points: torc
     return uppers, lowers, exact
 
 
+def unevaluated_bracket(reason: str) -> dict:
+    """The record of a model no bound applies to (e.g. a diverged training): every value NaN."""
+    nan = float("nan")
+    return {
+        "lip_domain": None,
+        "lip_exact": None,
+        "lip_upper": nan,
+        "lip_upper_method": f"none: {reason}",
+        "lip_lower": nan,
+        "lip_lower_method": f"none: {reason}",
+        "lip_ratio": nan,
+    }
+
+
 def lipschitz_bracket(
     model: MLP | QuadraticModel,
     spec: BracketSpec,
@@ -109,6 +123,8 @@ def lipschitz_bracket(
     constant on R^d is infinite); lower and upper always refer to the same domain.
     """
     model = model.to(torch.float64).requires_grad_(False)
+    if not all(torch.isfinite(parameter).all() for parameter in model.parameters()):
+        return {"bracket": unevaluated_bracket("non-finite weights"), "seconds": {}}
     timed = Timer()
     data = [points.to(torch.float64) for points in (x_train, x_test) if points is not None]
     data_points = torch.cat(data) if data else torch.empty(0, model.input_dim, dtype=torch.float64)

@@ -11,6 +11,7 @@ class FitOutcome:
     train_mse: float
     test_mse: float
     fitted: bool
+    status: str
     diverged: bool
     steps: int
     selected_step: int

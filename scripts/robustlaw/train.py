@@ -44,6 +44,7 @@ class TrainSpec:
 
 @dataclass(frozen=True)
 class TrainResult:
+    status: str  # fitted | diverged | max_steps
     steps: int
     selected_step: int
     train_mse: float
@@ -152,12 +153,14 @@ def train_full_batch(
     if best is not None:
         model.load_state_dict(best[2])
     train_mse = mse(model, x, y)
+    fitted = math.isfinite(train_mse) and train_mse <= spec.target_mse
     return TrainResult(
+        status="fitted" if fitted else "diverged" if diverged else "max_steps",
         steps=step,
         selected_step=best[1] if best is not None else step,
         train_mse=train_mse,
         penalty=best[0] if best is not None else penalty_value,
-        fitted=math.isfinite(train_mse) and train_mse <= spec.target_mse,
+        fitted=fitted,
         diverged=diverged,
         wall_time_s=time.perf_counter() - start,
     )
