@@ -23,3 +23,4 @@ rule all:
         "results/frontier.parquet",
         "results/timings.tsv",
         FIGURES,
+        "results/MANIFEST.sha256",

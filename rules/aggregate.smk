@@ -7,10 +7,15 @@ rule aggregate:
         records=run_files("results/models/{dataset}/{model}/{trainer}/seed{seed}.json"),
         brackets=run_files("results/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.json"),
         floors=expand("results/data/{dataset}.floor.json", dataset=DATASETS),
-        code=package_modules("aggregate"),
+        code=package_modules("aggregate", "provenance"),
     output:
         runs="results/runs.parquet",
         timings="results/timings.tsv",
+        config_page=report(
+            "results/report/config.html",
+            caption="../report/config.rst",
+            category="Tables",
+        ),
     log:
         "results/logs/aggregate.log",
     conda:
@@ -18,6 +23,8 @@ rule aggregate:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        config=config,
     script:
         "../scripts/aggregate.py"
 
@@ -25,10 +32,15 @@ rule aggregate:
 rule law_fit:
     input:
         runs="results/runs.parquet",
-        code=package_modules("lawfit", "aggregate"),
+        code=package_modules("lawfit", "aggregate", "provenance"),
     output:
         fits="results/law_fit.parquet",
         frontier="results/frontier.parquet",
+        page=report(
+            "results/report/law_fit.html",
+            caption="../report/law_fit.rst",
+            category="Tables",
+        ),
     log:
         "results/logs/law_fit.log",
     conda:
@@ -37,7 +49,7 @@ rule law_fit:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=config["law_fit"],
+        config=config,
     script:
         "../scripts/law_fit.py"
 
@@ -67,3 +79,31 @@ rule figures:
         runtime=10,
     script:
         "../scripts/figures.py"
+
+
+rule manifest:
+    input:
+        files=[
+            "results/runs.parquet",
+            "results/law_fit.parquet",
+            "results/frontier.parquet",
+            "results/timings.tsv",
+            *FIGURES,
+            *run_files("results/models/{dataset}/{model}/{trainer}/seed{seed}.safetensors"),
+            *run_files("results/models/{dataset}/{model}/{trainer}/seed{seed}.json"),
+            *run_files("results/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.json"),
+            *expand("results/data/{dataset}.safetensors", dataset=DATASETS),
+            *expand("results/data/{dataset}.floor.json", dataset=DATASETS),
+        ],
+        code=package_modules("manifest"),
+    output:
+        "results/MANIFEST.sha256",
+    log:
+        "results/logs/manifest.log",
+    conda:
+        "../envs/robustlaw.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/manifest.py"

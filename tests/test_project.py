@@ -54,7 +54,7 @@ def test_standalone_evaluator_reads_a_checkpoint_written_without_the_project(tmp
     path = tmp_path / "hand-made.safetensors"
     save_file(tensors, str(path), metadata={"format": "robustlaw-mlp/1", "activation": "relu", "depth": "2"})
     result = subprocess.run(
-        [sys.executable, "-m", "robustlaw.lipschitz", str(path)],
+        [sys.executable, "-m", "robustlaw", "evaluate", str(path)],
         cwd=ROOT / "scripts",
         capture_output=True,
         text=True,
@@ -71,7 +71,7 @@ def test_standalone_evaluator_names_a_broken_file(tmp_path):
     path = tmp_path / "not-a-model.safetensors"
     path.write_bytes(b"\x00" * 40)
     result = subprocess.run(
-        [sys.executable, "-m", "robustlaw.lipschitz", str(path)],
+        [sys.executable, "-m", "robustlaw", "evaluate", str(path)],
         cwd=ROOT / "scripts",
         capture_output=True,
         text=True,

@@ -86,7 +86,8 @@ def test_changing_one_width_reruns_only_that_width(workflow, finished_run, tmp_p
     changed["models"][0]["widths"] = [TINY["models"][0]["widths"][0], 5]
     jobs = planned_jobs(workflow, workdir, changed)
     per_width = len(TINY["trainers"]) * len(TINY["seeds"])
-    assert jobs == {"train": per_width, "lipschitz": per_width, "aggregate": 1, "law_fit": 1, "figures": 1, "all": 1}
+    stages = {"aggregate": 1, "law_fit": 1, "figures": 1, "manifest": 1, "all": 1}
+    assert jobs == {"train": per_width, "lipschitz": per_width, **stages}
 
 
 def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workflow, finished_run, tmp_path):
@@ -99,7 +100,8 @@ def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workf
         jobs = planned_jobs(workflow, workdir)
     finally:
         module.write_text(source)
-    assert jobs == {"lipschitz": sum(grid_size()), "aggregate": 1, "law_fit": 1, "figures": 1, "all": 1}
+    stages = {"aggregate": 1, "law_fit": 1, "figures": 1, "manifest": 1, "all": 1}
+    assert jobs == {"lipschitz": sum(grid_size()), **stages}
 
 
 def test_report_bundles_the_figures(workflow, finished_run):

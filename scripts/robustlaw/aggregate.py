@@ -6,30 +6,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .columns import RUN_COLUMNS
 from .io import atomic_path
 
-LOWER_METHODS = ("sampled_gradient", "certified_search", "training_secant")
-UPPER_METHODS = ("spectral_product", "liplt", "lipsdp", "pattern_enumeration", "eigenvalue")
 # Trainer settings, and the methods that use each (null in the table for the others).
 TRAINER_SETTINGS = {
     "strength": ("weight_decay", "gradient_penalty", "adversarial"),
     "smooth_steps": ("weight_decay", "gradient_penalty", "adversarial"),
     "radius": ("adversarial",),
 }
-
-# The table's columns in order; README "Reading runs.parquet" documents each one.
-COLUMNS = (
-    "dataset", "model", "trainer", "seed",
-    "distribution", "components", "labels", "n", "n_test", "d", "sigma", "sigma2", "eps", "data_seed",
-    "family", "activation", "depth", "width", "p", "p_eff",
-    "method", "optimizer", "learning_rate", "max_steps", *TRAINER_SETTINGS,
-    "target_mse", "train_mse", "test_mse", "eps_achieved", "fitted", "status", "diverged",
-    "steps", "selected_step", "penalty",
-    "lip_lower", "lip_lower_method", "lip_upper", "lip_upper_method", "lip_ratio", "lip_exact", "lip_domain",
-    *(f"lip_lower_{name}" for name in LOWER_METHODS),
-    *(f"lip_upper_{name}" for name in UPPER_METHODS),
-    "l_sep", "p_over_nd", "law_sqrt_nd_over_p",
-)  # fmt: skip
+COLUMNS = tuple(RUN_COLUMNS)
 
 
 def run_row(record: dict, bracket: dict, l_sep: float) -> dict:
@@ -88,7 +74,10 @@ def timings_table(records: list[dict], brackets: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_parquet(table: pd.DataFrame, path: str) -> None:
+def write_parquet(table: pd.DataFrame, path: str, metadata: dict[str, str]) -> None:
+    """Parquet with `metadata` added to the schema's key-value metadata (no time stamps: same bytes on rerun)."""
     arrow = pa.Table.from_pandas(table, preserve_index=False)
+    merged = {**(arrow.schema.metadata or {}), **{key.encode(): value.encode() for key, value in metadata.items()}}
+    arrow = arrow.replace_schema_metadata(merged)
     with atomic_path(path) as tmp:
         pq.write_table(arrow, tmp, compression="zstd")
