@@ -52,7 +52,7 @@ def reference_lines(axis: plt.Axes, part: pd.DataFrame) -> None:
         xscale="log",
         yscale="log",
         title=dataset_title(part),
-        xlabel="p / (n d)   (parameters per data coordinate)",
+        xlabel="p / (n d)   (trained parameters per training coordinate)",
     )
     axis.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
@@ -90,7 +90,7 @@ def lipschitz_figure(runs: pd.DataFrame, fits: pd.DataFrame) -> plt.Figure:
         unfitted = part[~part["fitted"]]
         if len(unfitted):
             axis.scatter(unfitted["p_over_nd"], unfitted["lip_upper"], marker="x", color="grey", label="did not fit")
-        axis.set_ylabel("Lipschitz constant of f (certified bracket)")
+        axis.set_ylabel("Lip(f): certified bracket  (label units per unit input norm)")
         reference_lines(axis, part)
     figure.tight_layout()
     return figure
@@ -109,7 +109,7 @@ def frontier_figure(frontier: pd.DataFrame) -> plt.Figure:
             part["p_over_nd"], part["lip_upper"], color="tab:blue", lw=1.5, label="frontier: best certified upper"
         )
         sns.scatterplot(data=part, x="p_over_nd", y="lip_upper", hue="curve", style="curve", s=70, ax=axis)
-        axis.set_ylabel("smallest certified Lipschitz upper bound")
+        axis.set_ylabel("smallest certified upper bound of Lip(f)  (label units per unit input norm)")
         reference_lines(axis, part)
     figure.tight_layout()
     return figure
@@ -142,7 +142,7 @@ def training_mse_figure(runs: pd.DataFrame) -> plt.Figure:
         xscale="log",
         yscale="log",
         xlabel="p (trainable parameters)",
-        ylabel=f"training MSE (median of seeds, floored at {floor:g})",
+        ylabel=f"training MSE, label units squared (median of seeds, floored at {floor:g})",
         title="Interpolation threshold",
     )
     axis.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
