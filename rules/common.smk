@@ -1,5 +1,7 @@
 # Config validation, the grid of named configurations, and input functions. No numerics here.
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
 from jsonschema import ValidationError
@@ -38,14 +40,92 @@ def number_text(value):
     return f"{value:g}"
 
 
+def load_sources():
+    """robustlaw.sources, loaded from its file: it needs only the standard library, and Snakemake's
+    own environment (under --sdm conda) need not have numpy or the package on its path."""
+    spec = importlib.util.spec_from_file_location("robustlaw_sources", PACKAGE / "sources.py")
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = loaded  # dataclasses look their module up there
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+SOURCES = load_sources()
+# A real dataset's default test size, as for the synthetic ones, capped at the points left over.
+REAL_TEST_POINTS = 1000
+# A real dataset's default fit margin: training MSE <= 1% of sigma^2, as eps = 0.99 is for sigma = 1.
+REAL_EPS_FRACTION = 0.99
+
+
+def is_real(spec):
+    return spec["distribution"] in SOURCES.REAL_DISTRIBUTIONS
+
+
 def dataset_id(spec):
+    if is_real(spec):
+        labels = f"{spec['labels'].replace('_', '')}-q{number_text(spec['label_noise'])}"
+        return f"{spec['distribution']}-n{spec['n']}-d{spec['d']}-{labels}-s{spec['seed']}"
     mixture = f"x{spec['components']}" if spec["components"] > 1 else ""
     labels = "sign" if spec["labels"] == "random_sign" else f"teacher{number_text(spec['sigma'])}"
     return f"{spec['distribution']}{mixture}-n{spec['n']}-d{spec['d']}-{labels}-s{spec['seed']}"
 
 
 def noise_variance(spec):
+    if is_real(spec):
+        return SOURCES.label_noise_variance(spec["label_noise"])
     return 1.0 if spec["labels"] == "random_sign" else spec["sigma"] ** 2
+
+
+def real_source_sizes(spec, key):
+    """(d, training images, test images) of a real dataset's source; an mnist file is read and
+    checked here, so a missing or malformed one stops the workflow before any job starts."""
+    if spec["distribution"] == "digits":
+        if "path" in spec:
+            raise ConfigError(
+                f"config key '{key}.path': digits ship with scikit-learn and read no file (path is for mnist)"
+            )
+        return SOURCES.DIGITS_D, SOURCES.DIGITS_COUNT, 0
+    try:
+        source = SOURCES.read_source(spec["path"])
+    except SOURCES.SourceError as error:
+        raise ConfigError(f"config key '{key}.path': {error}") from None
+    return source.d, source.train_count, source.test_count
+
+
+def complete_real_dataset(spec, key):
+    """Fill in what a real dataset takes from its data (d, n_test) and the keys every dataset has
+    (components, sigma, eps), so the rules and the table treat it like a synthetic one."""
+    d, train_count, test_count = real_source_sizes(spec, key)
+    source = spec.get("path", "scikit-learn's digits")
+    if spec.setdefault("d", d) != d:
+        raise ConfigError(f"config key '{key}.d': {spec['d']}, but the images of {source} have d = {d}")
+    if spec["n"] > train_count:
+        raise ConfigError(f"config key '{key}.n': {spec['n']} training points asked for, {source} has {train_count}")
+    left = test_count or train_count - spec["n"]
+    if left == 0:
+        raise ConfigError(
+            f"config key '{key}.n': {spec['n']} takes every image of {source}, which has no test split, "
+            "and leaves none for the test set"
+        )
+    if spec.setdefault("n_test", min(REAL_TEST_POINTS, left)) > left:
+        raise ConfigError(
+            f"config key '{key}.n_test': {spec['n_test']} test points asked for, {source} has {left} left"
+        )
+    spec["components"] = 1
+    spec["sigma"] = noise_variance(spec) ** 0.5
+    spec.setdefault("eps", REAL_EPS_FRACTION * noise_variance(spec))
+
+
+def complete_real_datasets(datasets):
+    for index, spec in enumerate(datasets):
+        if is_real(spec):
+            complete_real_dataset(spec, f"datasets[{index}]")
+
+
+def dataset_files(wildcards):
+    """The files a real dataset is read from: inputs of generate_data, so a changed file reruns it."""
+    spec = DATASETS[wildcards.dataset]
+    return [str(path) for path in SOURCES.source_files(spec["path"])] if "path" in spec else []
 
 
 def model_id(spec, width):
@@ -77,6 +157,7 @@ def check_datasets(datasets):
             )
 
 
+complete_real_datasets(config["datasets"])
 DATASETS = unique_by_id(config["datasets"], dataset_id, "datasets")
 check_datasets(DATASETS)
 TRAINERS = unique_by_id(config["trainers"], lambda spec: spec["name"], "trainers")

@@ -1,14 +1,16 @@
 rule generate_data:
     input:
         code=package_modules("data", "io"),
+        source=dataset_files,
     output:
         "results/data/{dataset}.safetensors",
     log:
         "results/logs/generate_data/{dataset}.log",
     conda:
         "../envs/robustlaw.yaml"
+    # A whole MNIST training set normalised in float64 peaks near 1 GB.
     resources:
-        mem_mb=1000,
+        mem_mb=2000,
         runtime=10,
     params:
         spec=lambda wildcards: data_settings(wildcards.dataset),

@@ -1,14 +1,12 @@
-"""Rule generate_data: draw one dataset from its config entry."""
+"""Rule generate_data: draw one dataset from its config entry (synthetic, or subsampled from real data)."""
 
-from dataclasses import asdict
-
-from robustlaw.data import dataset_spec, generate_dataset
+from robustlaw.data import make_dataset
 from robustlaw.io import save_dataset
 from robustlaw.runtime import file_logger
 
 log = file_logger(snakemake.log[0], "generate_data")
-spec = dataset_spec(snakemake.params.spec)
-arrays = generate_dataset(spec)
-meta = dict(asdict(spec), noise_variance=spec.noise_variance)
+arrays, meta = make_dataset(snakemake.params.spec)
 save_dataset(snakemake.output[0], arrays, meta)
-log.info(f"wrote {snakemake.output[0]}: {meta}")
+# The index lists of a real dataset can be long; they stay in the file's metadata only.
+summary = {key: value for key, value in meta.items() if not key.endswith("_indices")}
+log.info(f"wrote {snakemake.output[0]}: {summary}")

@@ -12,13 +12,16 @@ Labels:
 - random_sign: y = +-1 with probability 1/2 each, independent of x (sigma^2 = 1);
 - teacher: y = (1 - sigma) * tanh(sqrt(d) u.x) + sigma * xi, u a fixed unit vector and xi = +-1,
   so |y| <= 1 and Var(y | x) = sigma^2. The noise is bounded, as the theorem requires.
+Real datasets (digits, mnist) are made in realdata.py; make_dataset picks the right one.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from .realdata import generate_real_dataset, real_dataset_spec
 from .seeding import numpy_rng
+from .sources import REAL_DISTRIBUTIONS
 
 DISTRIBUTIONS = ("sphere", "gaussian", "hypercube")
 LABELS = ("random_sign", "teacher")
@@ -105,3 +108,11 @@ def generate_dataset(spec: DatasetSpec) -> dict[str, np.ndarray]:
 def dataset_spec(entry: dict) -> DatasetSpec:
     """The DatasetSpec of one validated config entry (other keys, such as eps, are ignored)."""
     return DatasetSpec(**{field.name: entry[field.name] for field in fields(DatasetSpec)})
+
+
+def make_dataset(entry: dict) -> tuple[dict[str, np.ndarray], dict]:
+    """Arrays and metadata (with noise_variance) of one validated config entry, synthetic or real."""
+    if entry["distribution"] in REAL_DISTRIBUTIONS:
+        return generate_real_dataset(real_dataset_spec(entry))
+    spec = dataset_spec(entry)
+    return generate_dataset(spec), dict(asdict(spec), noise_variance=spec.noise_variance)
