@@ -8,17 +8,17 @@ LOWER_METHODS = ("sampled_gradient", "certified_search", "training_secant")
 UPPER_METHODS = ("spectral_product", "liplt", "lipsdp", "pattern_enumeration", "eigenvalue")
 
 RUN_COLUMNS: dict[str, tuple[str, str]] = {
-    "dataset": (NONE, "dataset id: distribution, n, d, labels, data seed"),
+    "dataset": (NONE, "dataset id: distribution, n, d, labels (with label-noise fraction q for real data), data seed"),
     "model": (NONE, "model id: activation and depth, or control kind, and width k"),
     "trainer": (NONE, "trainer id from the config; closed_form for the controls"),
     "seed": (NONE, "initialisation seed (controls: seed of the random features)"),
-    "distribution": (NONE, "input distribution: sphere, gaussian, hypercube"),
+    "distribution": (NONE, "input distribution: sphere, gaussian, hypercube, or real data: digits, mnist"),
     "components": (NONE, "mixture components (1 = no mixture)"),
-    "labels": (NONE, "label model: random_sign or teacher"),
+    "labels": (NONE, "label model: random_sign, teacher, or even_odd (real data)"),
     "n": ("points", "training points"),
     "n_test": ("points", "held-out test points"),
     "d": ("dimensions", "input dimension"),
-    "sigma": (NONE, "teacher label noise level from the config (1 for random_sign)"),
+    "sigma": (NONE, "label noise level: teacher sigma, 1 for random_sign, sqrt(q(2 - q)) for real data"),
     "sigma2": ("label^2", "noise level sigma^2 = E Var(y | x)"),
     "eps": ("label^2", "fit margin from the config: a model fits when train_mse <= sigma2 - eps"),
     "data_seed": (NONE, "seed of the data draw"),

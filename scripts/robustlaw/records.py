@@ -27,6 +27,7 @@ def fit_record(ids: dict, dataset: dict, model: dict, trainer: dict, data_meta: 
         "dataset_config": dataset,
         "model_config": model,
         "trainer_config": trainer,
-        "data_meta": data_meta,
+        # Index lists of subsampled real data stay in the dataset file; a record needs the scalars.
+        "data_meta": {key: value for key, value in data_meta.items() if not key.endswith("_indices")},
         **asdict(outcome),
     }
