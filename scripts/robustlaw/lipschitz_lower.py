@@ -3,8 +3,8 @@
 Any point where f is differentiable gives ||grad f(x)|| <= Lip(f). The search proceeds in rounds,
 each feeding the next: gradient norms at data and random points; softplus-surrogate ascent
 (ReLU's gradient norm is piecewise constant, so ascent on it stalls); exact line search along
-grad f into neighbouring regions; and, for two-layer nets, local search over activation patterns
-realised by least squares. The best point is certified by a float64 secant |f(y) - f(x)| / ||y - x||
+grad f into neighbouring regions; and, for two-layer nets with k <= d, local search over activation
+patterns realised by least squares. The best point is certified by a float64 secant |f(y) - f(x)| / ||y - x||
 taken inside its linear region.
 """
 
@@ -202,7 +202,9 @@ def lower_bound(
         d, LowerSearchSpec(random_points=spec.ascent_starts - len(top), scales=(1.0,)), generator
     )
     candidates = surrogate_ascent(model, torch.cat([top, spread]), spec)
-    if len(model.layers) == 2:
+    # Pattern search pays where every pattern is realisable (k <= d); for k > d the patterns it
+    # prefers are mostly unrealisable, and on trained nets it found nothing the other searches missed.
+    if len(model.layers) == 2 and model.width <= model.input_dim:
         patterns = pattern_candidates(
             model, torch.cat([top, candidates]), extra_patterns, spec.pattern_starts, generator
         )
