@@ -1,0 +1,321 @@
+"""A real one-node SLURM (munge, slurmctld, slurmd from Debian) for the tests, started and stopped by PID.
+
+    python3 tests/slurm/cluster.py up          # prints the directory that holds its logs and PIDs
+    python3 tests/slurm/cluster.py down DIR
+
+The daemons' state, logs, PID files and munge key and socket live in a fresh directory, and they listen
+on free ports, so nothing is shared with a system munge. The configuration itself must be the default
+/etc/slurm/slurm.conf: the Snakemake jobstep plugin strips SLURM_CONF from the environment of the `srun`
+it runs inside each job, so a private path would be lost there. Hence one such cluster per machine at a
+time: a lock, held by the daemons for as long as they live, makes a second test session on the same
+machine wait for the first one's cluster to stop.
+"""
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
+PROGRAMS = ("/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch", "/usr/bin/squeue", "/usr/sbin/munged")
+CONF = Path("/etc/slurm/slurm.conf")
+MARKER = "# Test cluster written by robustlaw tests/slurm/cluster.py"
+LOCK = Path("/run/robustlaw-slurm.lock")
+# munged refuses a socket or key below a directory others may write to; /run is root's, mode 0755.
+PARENT = Path("/run")
+# Finished jobs stay visible to squeue this long: the Snakemake plugin's squeue status mode needs it,
+# and the tests read the job history from it (there is no accounting database), even on a slow machine.
+MIN_JOB_AGE_S = 600
+
+
+class Unavailable(RuntimeError):
+    """This machine cannot host the cluster at all (not root, or no apt-get to install SLURM)."""
+
+
+def unavailable_reason() -> str | None:
+    """Why this machine cannot run a SLURM cluster, or None when it can."""
+    if os.geteuid() != 0:
+        return "starting slurmctld/slurmd and installing Debian packages needs root"
+    if not installed() and shutil.which("apt-get") is None:
+        return f"SLURM is not installed and there is no apt-get to install {' '.join(PACKAGES)}"
+    return None
+
+
+def installed() -> bool:
+    return all(Path(program).exists() for program in PROGRAMS)
+
+
+def install_packages() -> None:
+    """Debian's SLURM and munge, without recommends (those are 35 more packages nothing here uses)."""
+    if installed():
+        return
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES],
+    ):
+        result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def node_hardware() -> dict[str, int]:
+    """The node's topology as slurmd measures it, and RealMemory a little under the machine's memory.
+
+    Declaring more memory than slurmd later finds would drain the node; the margin keeps it usable.
+    """
+    probe = subprocess.run(["/usr/sbin/slurmd", "-C"], capture_output=True, text=True, timeout=60, check=True)
+    found = dict(re.findall(r"(\w+)=(\d+)", probe.stdout.splitlines()[0]))
+    meminfo = Path("/proc/meminfo").read_text()
+    total_mb = int(re.search(r"^MemTotal:\s+(\d+) kB", meminfo, flags=re.MULTILINE).group(1)) // 1024
+    keys = ("CPUs", "Boards", "SocketsPerBoard", "CoresPerSocket", "ThreadsPerCore")
+    memory_mb = int(min(int(found["RealMemory"]), total_mb) * 0.95)
+    return {**{key: int(found[key]) for key in keys}, "RealMemory": memory_mb}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def slurm_conf(root: Path, node: str, hardware: dict[str, int]) -> str:
+    node_line = " ".join(f"{key}={value}" for key, value in hardware.items())
+    return f"""\
+{MARKER}; its daemons keep their files in {root}.
+ClusterName=robustlaw
+SlurmctldHost={node}(127.0.0.1)
+SlurmctldPort={free_port()}
+SlurmdPort={free_port()}
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket={root}/munge/socket
+CredType=cred/munge
+StateSaveLocation={root}/state
+SlurmdSpoolDir={root}/spool
+SlurmctldPidFile={root}/slurmctld.pid
+SlurmdPidFile={root}/slurmd.pid
+SlurmctldLogFile={root}/slurmctld.log
+SlurmdLogFile={root}/slurmd.log
+# No cgroups without systemd: plain process tracking, no task containment, no MPI plugin.
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+# Without a default, a job that gives no --mem takes the whole node and jobs run one at a time.
+DefMemPerCPU=1024
+MinJobAge={MIN_JOB_AGE_S}
+# A request larger than the partition fails at sbatch with the scheduler's reason, not pending forever.
+EnforcePartLimits=ALL
+ReturnToService=2
+MailProg=/bin/true
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+JobAcctGatherType=jobacct_gather/none
+NodeName={node} NodeAddr=127.0.0.1 {node_line} State=UNKNOWN
+PartitionName=main Nodes={node} Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+@dataclass
+class Cluster:
+    root: Path
+    hardware: dict[str, int] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    lock_fd: int | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment for SLURM clients (sbatch, squeue, Snakemake and its jobs): a SLURM_CONF
+        inherited from the caller must not send them to another cluster."""
+        return {**os.environ, "SLURM_CONF": str(CONF)}
+
+    def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=60, check=check)
+
+    def jobs(self) -> list[dict[str, str]]:
+        """Every job of the last MIN_JOB_AGE_S seconds, finished ones included, oldest first."""
+        fields = ("id", "name", "state", "memory", "cpus", "comment")
+        listing = self.run("squeue", "--noheader", "--states=all", "--sort=i", "--format=%i|%j|%T|%m|%C|%k").stdout
+        return [dict(zip(fields, line.split("|", 5), strict=True)) for line in listing.splitlines() if line]
+
+    def start_daemon(self, name: str, command: list[str], user: str | None = None) -> None:
+        as_user = {} if user is None else {"user": user, "group": user, "extra_groups": []}
+        with open(self.root / f"{name}.out", "ab") as output:
+            # Their own session: a Ctrl-C aimed at pytest must not kill them before stop() has cancelled
+            # the jobs. They inherit the lock, which so stays held while any of them lives.
+            process = subprocess.Popen(
+                command,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=() if self.lock_fd is None else (self.lock_fd,),
+                **as_user,
+            )
+        self.processes[name] = process
+        self.pids[name] = process.pid
+        (self.root / "pids.json").write_text(json.dumps(self.pids))
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        parts = []
+        for log in sorted(self.root.glob("*.log")) + sorted(self.root.glob("*.out")):
+            lines = log.read_text(errors="replace").splitlines()[-15:]
+            parts.append(f"--- {log.name}\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+    def wait_until_idle(self, timeout_s: float = 60) -> None:
+        deadline, state = time.monotonic() + timeout_s, ""
+        while time.monotonic() < deadline:
+            self.check_alive()
+            state = self.run("sinfo", "--noheader", "--format=%T", check=False).stdout.strip()
+            if state == "idle":
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"node not idle after {timeout_s:.0f} s (sinfo: {state!r}):\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Cancel the jobs still queued or running, then SIGTERM each daemon by PID (SIGKILL after 10 s)."""
+        live = self.run("squeue", "--noheader", "--states=PENDING,RUNNING,CONFIGURING", "--format=%i", check=False)
+        if live.returncode == 0 and live.stdout.split():
+            self.run("scancel", *live.stdout.split(), check=False)
+        for name in ("slurmd", "slurmctld", "munged"):
+            pid = self.pids.pop(name, None)
+            if pid is not None:
+                terminate(pid, self.processes.pop(name, None))
+        (self.root / "pids.json").write_text(json.dumps(self.pids))
+        if CONF.exists() and str(self.root) in CONF.read_text():
+            CONF.unlink()
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
+
+
+def terminate(pid: int, process: subprocess.Popen | None, grace_s: float = 10) -> None:
+    def gone() -> bool:
+        if process is not None:
+            return process.poll() is not None
+        return not Path(f"/proc/{pid}").exists()
+
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace_s
+    while not gone():
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            if process is not None:
+                process.wait(timeout=10)
+            return
+        time.sleep(0.1)
+
+
+def acquire_lock(timeout_s: float) -> int:
+    fd = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                holder = CONF.read_text().splitlines()[0] if CONF.exists() else "(no slurm.conf)"
+                raise RuntimeError(
+                    f"another test cluster still runs after {timeout_s:.0f} s ({holder}); "
+                    "stop it with `python3 tests/slurm/cluster.py down DIR`"
+                ) from None
+            time.sleep(0.5)
+
+
+def start(wait_for_other_s: float = 300) -> Cluster:
+    """Install SLURM if needed and bring up the cluster (a few seconds once installed)."""
+    reason = unavailable_reason()
+    if reason:
+        raise Unavailable(reason)
+    install_packages()
+    hardware = node_hardware()
+    lock_fd = acquire_lock(wait_for_other_s)
+    if CONF.exists() and not CONF.read_text().startswith(MARKER):
+        os.close(lock_fd)
+        raise RuntimeError(f"{CONF} belongs to another SLURM setup; the tests will not replace it")
+    root = Path(tempfile.mkdtemp(prefix="robustlaw-slurm-", dir=PARENT))
+    root.chmod(0o755)
+    cluster = Cluster(root=root, hardware=hardware, lock_fd=lock_fd)
+    try:
+        launch(cluster)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def launch(cluster: Cluster) -> None:
+    root, munge = cluster.root, cluster.root / "munge"
+    for directory in (munge, root / "state", root / "spool"):
+        directory.mkdir(mode=0o700)
+    shutil.chown(munge, "munge", "munge")
+    munge.chmod(0o755)
+    # A fresh key per cluster: nothing outside this directory can authenticate to it.
+    subprocess.run(
+        ["/usr/sbin/mungekey", "--create", f"--keyfile={munge}/key"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+        user="munge",
+        group="munge",
+        extra_groups=[],
+    )
+    # slurmctld runs only on the host its config names, and the daemons look that name up.
+    node = socket.gethostname().split(".")[0]
+    try:
+        socket.gethostbyname(node)
+    except OSError:
+        with open("/etc/hosts", "a") as hosts:
+            hosts.write(f"127.0.0.1 {node}\n")
+    CONF.parent.mkdir(parents=True, exist_ok=True)
+    CONF.write_text(slurm_conf(root, node, cluster.hardware))
+    munged = ["/usr/sbin/munged", "--foreground", f"--socket={munge}/socket", f"--key-file={munge}/key"]
+    munged += [f"--pid-file={munge}/pid", f"--log-file={munge}/log", f"--seed-file={munge}/seed"]
+    cluster.start_daemon("munged", munged, user="munge")
+    deadline = time.monotonic() + 20
+    while not (munge / "socket").exists():
+        cluster.check_alive()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"munged made no socket in 20 s:\n{cluster.log_tail()}")
+        time.sleep(0.05)
+    cluster.start_daemon("slurmctld", ["/usr/sbin/slurmctld", "-D"])
+    cluster.start_daemon("slurmd", ["/usr/sbin/slurmd", "-D", "-N", node])
+    cluster.wait_until_idle()
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["up"]:
+        print(start().root)
+    elif len(argv) == 2 and argv[0] == "down":
+        root = Path(argv[1])
+        Cluster(root=root, pids=json.loads((root / "pids.json").read_text())).stop()
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
