@@ -18,6 +18,9 @@ rule aggregate:
         ),
     log:
         "results/logs/aggregate.log",
+    # Short final steps: on a cluster they share one submission.
+    group:
+        "summary"
     conda:
         "../envs/robustlaw.yaml"
     resources:
@@ -43,6 +46,9 @@ rule law_fit:
         ),
     log:
         "results/logs/law_fit.log",
+    # Short final steps: on a cluster they share one submission.
+    group:
+        "summary"
     conda:
         "../envs/robustlaw.yaml"
     resources:
@@ -72,6 +78,9 @@ rule figures:
         **{f"{figure}_svg": f"results/figures/{figure}.svg" for figure in FIGURE_NAMES},
     log:
         "results/logs/figures.log",
+    # Short final steps: on a cluster they share one submission.
+    group:
+        "summary"
     conda:
         "../envs/robustlaw.yaml"
     resources:
@@ -100,6 +109,9 @@ rule manifest:
         "results/MANIFEST.sha256",
     log:
         "results/logs/manifest.log",
+    # Short final steps: on a cluster they share one submission.
+    group:
+        "summary"
     conda:
         "../envs/robustlaw.yaml"
     resources:
