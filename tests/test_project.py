@@ -42,6 +42,12 @@ def test_conda_environment_installs_the_same_pins_as_requirements():
     assert "torch==2.13.0" in requirements
 
 
+def evaluate(checkpoint) -> subprocess.CompletedProcess:
+    """`python -m robustlaw evaluate CHECKPOINT`, as the README tells a reader to run it."""
+    command = [sys.executable, "-m", "robustlaw", "evaluate", str(checkpoint)]
+    return subprocess.run(command, cwd=ROOT / "scripts", capture_output=True, text=True, timeout=300)
+
+
 def test_standalone_evaluator_reads_a_checkpoint_written_without_the_project(tmp_path):
     """A one-neuron net written with safetensors alone, per the README: its bracket is |a| ||w||."""
     weight = torch.tensor([[3.0, 4.0]])
@@ -53,13 +59,7 @@ def test_standalone_evaluator_reads_a_checkpoint_written_without_the_project(tmp
     }
     path = tmp_path / "hand-made.safetensors"
     save_file(tensors, str(path), metadata={"format": "robustlaw-mlp/1", "activation": "relu", "depth": "2"})
-    result = subprocess.run(
-        [sys.executable, "-m", "robustlaw", "evaluate", str(path)],
-        cwd=ROOT / "scripts",
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = evaluate(path)
     assert result.returncode == 0, result.stderr
     bracket = json.loads(result.stdout)
     assert bracket["lip_lower"] == pytest.approx(10.0, rel=1e-9)
@@ -70,12 +70,6 @@ def test_standalone_evaluator_reads_a_checkpoint_written_without_the_project(tmp
 def test_standalone_evaluator_names_a_broken_file(tmp_path):
     path = tmp_path / "not-a-model.safetensors"
     path.write_bytes(b"\x00" * 40)
-    result = subprocess.run(
-        [sys.executable, "-m", "robustlaw", "evaluate", str(path)],
-        cwd=ROOT / "scripts",
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = evaluate(path)
     assert result.returncode != 0
     assert "not-a-model.safetensors" in result.stderr
