@@ -8,7 +8,6 @@ the plugin checks on its jobs ever less often while none finishes (1 s, then 11 
 before it exits after a failure. The runs are small, and made side by side while they mostly wait.
 """
 
-import os
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
+from debian import under_ci
 from helpers import TINY, copy_workflow, planned_jobs
 from slurm import cluster as slurm_cluster
 from slurm.workflow import (
@@ -39,7 +39,7 @@ GRID = small_grid()
 def cluster():
     reason = slurm_cluster.unavailable_reason()
     if reason:
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        if under_ci():
             pytest.fail(f"CI must run the SLURM tests, but {reason}")
         pytest.skip(f"no SLURM cluster on this machine: {reason}")
     started = slurm_cluster.start()

@@ -25,6 +25,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# tests/ holds debian.py: on sys.path under pytest already, not when this file runs as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import debian  # noqa: E402
+
 PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
 PROGRAMS = ("/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch", "/usr/bin/squeue", "/usr/sbin/munged")
 CONF = Path("/etc/slurm/slurm.conf")
@@ -45,27 +49,7 @@ def unavailable_reason() -> str | None:
     """Why this machine cannot run a SLURM cluster, or None when it can."""
     if os.geteuid() != 0:
         return "starting slurmctld/slurmd and installing Debian packages needs root"
-    if not installed() and shutil.which("apt-get") is None:
-        return f"SLURM is not installed and there is no apt-get to install {' '.join(PACKAGES)}"
-    return None
-
-
-def installed() -> bool:
-    return all(Path(program).exists() for program in PROGRAMS)
-
-
-def install_packages() -> None:
-    """Debian's SLURM and munge, without recommends (those are 35 more packages nothing here uses)."""
-    if installed():
-        return
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES],
-    ):
-        result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return debian.unavailable_reason(PROGRAMS, PACKAGES)
 
 
 def node_hardware() -> dict[str, int]:
@@ -251,7 +235,7 @@ def start(wait_for_other_s: float = 300) -> Cluster:
     reason = unavailable_reason()
     if reason:
         raise Unavailable(reason)
-    install_packages()
+    debian.install(PROGRAMS, PACKAGES)
     hardware = node_hardware()
     lock_fd = acquire_lock(wait_for_other_s)
     if CONF.exists() and not CONF.read_text().startswith(MARKER):
