@@ -162,7 +162,7 @@ DATASETS = unique_by_id(config["datasets"], dataset_id, "datasets")
 check_datasets(DATASETS)
 TRAINERS = unique_by_id(config["trainers"], lambda spec: spec["name"], "trainers")
 CLOSED_FORM = "closed_form"
-CONTROL_PREFIX = {"even_ntk": "evenntk", "random_features": "rf"}
+CONTROL_PREFIX = {"even_ntk": "evenntk", "relu_ntk": "reluntk", "random_features": "rf"}
 
 
 def control_id(kind, width):

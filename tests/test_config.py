@@ -60,7 +60,7 @@ CASES = {
         "trainers[0].method",
         "is not one of ['plain', 'weight_decay', 'gradient_penalty', 'adversarial']",
     ),
-    "unknown control": (set_in(["controls", 0, "kind"], "relu_ntk"), "controls[0].kind", "is not one of"),
+    "unknown control": (set_in(["controls", 0, "kind"], "tanh_ntk"), "controls[0].kind", "is not one of"),
     "path in a trainer name": (
         set_in(["trainers", 0, "name"], "../../etc"),
         "trainers[0].name",

@@ -9,7 +9,9 @@ from robustlaw.controls import (
     even_ntk_interpolator,
     feature_weights,
     random_features_interpolator,
+    relu_ntk_interpolator,
 )
+from robustlaw.io import load_checkpoint, save_checkpoint
 from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
 from robustlaw.lipschitz_lower import LowerSearchSpec
 from robustlaw.models import MLP, input_gradients
@@ -79,3 +81,36 @@ def test_random_features_interpolator_is_a_relu_network_that_fits():
     assert control_parameter_count("random_features", d, k) == k
     bracket = lipschitz_bracket(model, BracketSpec(lower=LowerSearchSpec(random_points=64, ascent_steps=20)), x)
     assert bracket["bracket"]["lip_lower"] <= bracket["bracket"]["lip_upper"]
+
+
+def test_relu_ntk_kernel_solution_equals_the_explicit_feature_min_norm_solution():
+    n, d, k = 20, 6, 5
+    x, y = sphere_points(n, d, "x4"), signs(n, "y4")
+    model = relu_ntk_interpolator(x, y, k, torch_generator("w4"))
+    weights = feature_weights(k, d, torch_generator("w4"))
+    features = torch.stack([torch.kron(point, (weights @ point > 0).to(torch.float64)) for point in x])
+    theta = torch.linalg.pinv(features) @ y  # phi(x) = x (x) 1[W x > 0]
+    assert torch.allclose(model.coefficients, theta.reshape(d, k).T, atol=1e-8)
+    assert torch.allclose(model(x), y, atol=1e-8)
+    assert control_parameter_count("relu_ntk", d, k) == k * d
+
+
+def test_relu_ntk_bracket_is_infinite_with_a_certified_jump(tmp_path):
+    n, d, k = 30, 5, 12
+    model = relu_ntk_interpolator(sphere_points(n, d, "x5"), signs(n, "y5"), k, torch_generator("w5"))
+    path = tmp_path / "gated.safetensors"
+    save_checkpoint(path, model)
+    loaded = load_checkpoint(path)
+    assert torch.equal(loaded.coefficients, model.coefficients)
+    bracket = lipschitz_bracket(loaded, BracketSpec(lower=LowerSearchSpec(random_points=64)))["bracket"]
+    assert bracket["lip_upper"] == bracket["lip_exact"] == float("inf")
+    assert bracket["lip_upper_method"] == "discontinuity" and bracket["lip_domain"] == "unit ball"
+    assert bracket["lip_lower_method"] == "certified_search" and bracket["lip_lower"] > 1e4
+    assert bracket["lip_lower"] > 100 * bracket["lip_lower_sampled_gradient"]
+    # An independent look at the jump: along a segment crossing a gate's hyperplane, f changes by a
+    # finite amount over a vanishing distance.
+    w, theta = model.gates[0], model.coefficients[0]
+    normal = w / torch.linalg.vector_norm(w)
+    centre = 0.5 * (theta - (theta @ normal) * normal) / torch.linalg.vector_norm(theta - (theta @ normal) * normal)
+    gaps = [abs(float(model(centre + h * normal) - model(centre - h * normal))) for h in (1e-3, 1e-5, 1e-7)]
+    assert min(gaps) > 0.1 * float(torch.linalg.vector_norm(theta - (theta @ normal) * normal))

@@ -11,17 +11,18 @@ import yaml
 from helpers import SNAKEMAKE, TINY, snakemake
 
 
-def test_diverging_training_is_flagged_and_does_not_break_aggregation(workflow, tmp_path):
+def test_diverging_training_and_an_infinite_lipschitz_constant_do_not_break_aggregation(workflow, tmp_path):
     config = yaml.safe_load(yaml.safe_dump(TINY))
     config["trainers"] = [
         {"name": "plain", "learning_rate": 0.02, "max_steps": 3000},
         {"name": "unstable", "optimizer": "sgd", "learning_rate": 1.0e6, "max_steps": 3000},
     ]
     config["models"] = [{"widths": [16]}]
-    config["controls"] = []
+    config["controls"] = [{"kind": "relu_ntk", "widths": [16]}]  # discontinuous: Lip = inf
     config["seeds"] = [0]
     snakemake(workflow, tmp_path, config=config)
     runs = pd.read_parquet(tmp_path / "results" / "runs.parquet").set_index("trainer")
+    assert runs.loc["closed_form", "lip_upper"] == float("inf") and runs.loc["closed_form", "fitted"]
     assert runs.loc["unstable", "status"] == "diverged" and runs.loc["unstable", "diverged"]
     assert not runs.loc["unstable", "fitted"] and runs.loc["unstable", "steps"] < 3000
     # Its weights may have stayed finite (then it has a bracket) or not (then an explained NaN).
@@ -30,6 +31,8 @@ def test_diverging_training_is_flagged_and_does_not_break_aggregation(workflow, 
     assert runs.loc["plain", "status"] == "fitted" and runs.loc["plain", "lip_upper"] > 0
     frontier = pd.read_parquet(tmp_path / "results" / "frontier.parquet")
     assert set(frontier["trainer"]) == {"plain"}
+    fits = pd.read_parquet(tmp_path / "results" / "law_fit.parquet")
+    assert not fits.filter(like="slope").isin([float("inf"), float("-inf")]).any().any()
     assert (tmp_path / "results" / "figures" / "lipschitz_vs_p.png").stat().st_size > 10_000
 
 

@@ -5,7 +5,9 @@ Written into each file's schema metadata, so a table explains itself without thi
 
 NONE = "-"
 LOWER_METHODS = ("sampled_gradient", "certified_search", "training_secant")
-UPPER_METHODS = ("spectral_product", "liplt", "lipsdp", "pattern_enumeration", "eigenvalue")
+UPPER_METHODS = (
+    "spectral_product", "liplt", "lipsdp", "pattern_enumeration", "eigenvalue", "path_norm", "discontinuity",
+)  # fmt: skip
 
 RUN_COLUMNS: dict[str, tuple[str, str]] = {
     "dataset": (NONE, "dataset id: distribution, n, d, labels (with label-noise fraction q for real data), data seed"),
@@ -22,7 +24,7 @@ RUN_COLUMNS: dict[str, tuple[str, str]] = {
     "sigma2": ("label^2", "noise level sigma^2 = E Var(y | x)"),
     "eps": ("label^2", "fit margin from the config: a model fits when train_mse <= sigma2 - eps"),
     "data_seed": (NONE, "seed of the data draw"),
-    "family": (NONE, "mlp, or the control: even_ntk, random_features"),
+    "family": (NONE, "mlp, or the control: even_ntk, relu_ntk, random_features"),
     "activation": (NONE, "activation of an mlp (null for controls)"),
     "depth": ("layers", "weight matrices of an mlp (null for controls)"),
     "width": ("units", "hidden width k (controls: number of random features)"),
@@ -51,7 +53,7 @@ RUN_COLUMNS: dict[str, tuple[str, str]] = {
     "lip_upper_method": (NONE, "method that gave lip_upper"),
     "lip_ratio": (NONE, "lip_upper / lip_lower"),
     "lip_exact": ("label / input norm", "exact Lip(f) where computable, else null"),
-    "lip_domain": (NONE, "domain of the bracket: R^d, or unit ball for quadratic forms"),
+    "lip_domain": (NONE, "domain of the bracket: R^d, or unit ball for the NTK controls"),
     **{f"lip_lower_{name}": ("label / input norm", f"lower bound by {name}") for name in LOWER_METHODS},
     **{f"lip_upper_{name}": ("label / input norm", f"upper bound by {name}, null where it does not apply")
        for name in UPPER_METHODS},

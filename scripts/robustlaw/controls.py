@@ -3,6 +3,9 @@
 - even_ntk: features phi(x) = x (x) psi'(W x) with psi(t) = t^2 / 2, so psi'(t) = t and p = k d. The
   interpolator is a quadratic form f(z) = z^T Q z with Q = Theta^T W, Theta (k x d) the coefficients;
   its Lipschitz constant on the unit ball is exactly 2 ||sym(Q)||_op.
+- relu_ntk: features phi(x) = x (x) 1[W x > 0], the NTK of a ReLU layer, p = k d. The interpolator
+  f(z) = sum_j 1[w_j . z > 0] theta_j . z jumps across each hyperplane w_j . z = 0, so its
+  Lipschitz constant is infinite; the bracket says so, with a certified secant across a jump.
 - random_features: f(x) = sum_j a_j relu(w_j . x + b_j) with W, b fixed at random and only a
   (p = k numbers) solved for; the result is an ordinary two-layer ReLU network.
 W has N(0, 1/d) entries (rows of norm ~1), drawn from the run's seed. With p >= n and features in
@@ -12,9 +15,9 @@ least-squares solution of smallest norm is returned and the run is flagged as no
 
 import torch
 
-from .models import MLP, QuadraticModel
+from .models import MLP, GatedLinearModel, QuadraticModel
 
-KINDS = ("even_ntk", "random_features")
+KINDS = ("even_ntk", "relu_ntk", "random_features")
 
 
 def feature_weights(k: int, d: int, generator: torch.Generator) -> torch.Tensor:
@@ -41,6 +44,15 @@ def even_ntk_interpolator(x: torch.Tensor, y: torch.Tensor, k: int, generator: t
     return QuadraticModel(theta.T @ weights)
 
 
+def relu_ntk_interpolator(x: torch.Tensor, y: torch.Tensor, k: int, generator: torch.Generator) -> GatedLinearModel:
+    """Min-norm interpolator of the ReLU-NTK features through the kernel K = (X X^T) o (S S^T), S = 1[X W^T > 0]."""
+    x, y = x.to(torch.float64), y.to(torch.float64)
+    weights = feature_weights(k, x.shape[1], generator)
+    gates = (x @ weights.T > 0).to(torch.float64)
+    alpha = min_norm_coefficients((x @ x.T) * (gates @ gates.T), y)
+    return GatedLinearModel(weights, gates.T @ (alpha[:, None] * x))
+
+
 def random_features_interpolator(x: torch.Tensor, y: torch.Tensor, k: int, generator: torch.Generator) -> MLP:
     x, y = x.to(torch.float64), y.to(torch.float64)
     weights = feature_weights(k, x.shape[1], generator)
@@ -55,6 +67,8 @@ def random_features_interpolator(x: torch.Tensor, y: torch.Tensor, k: int, gener
 def fit_control(kind: str, x: torch.Tensor, y: torch.Tensor, k: int, generator: torch.Generator):
     if kind == "even_ntk":
         return even_ntk_interpolator(x, y, k, generator)
+    if kind == "relu_ntk":
+        return relu_ntk_interpolator(x, y, k, generator)
     if kind == "random_features":
         return random_features_interpolator(x, y, k, generator)
     raise ValueError(f"unknown control {kind!r}; expected one of {KINDS}")
@@ -62,7 +76,7 @@ def fit_control(kind: str, x: torch.Tensor, y: torch.Tensor, k: int, generator: 
 
 def control_parameter_count(kind: str, input_dim: int, width: int) -> int:
     """The p of the law: the number of coefficients the interpolator solves for."""
-    return width * input_dim if kind == "even_ntk" else width
+    return width if kind == "random_features" else width * input_dim
 
 
 def effective_parameter_count(kind: str, input_dim: int, width: int) -> int:

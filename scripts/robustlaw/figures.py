@@ -66,7 +66,8 @@ def lipschitz_figure(runs: pd.DataFrame, fits: pd.DataFrame) -> plt.Figure:
         part = runs[runs["dataset"] == name]
         curves = sorted(part["curve"].unique())
         palette = dict(zip(curves, sns.color_palette("deep", n_colors=len(curves)), strict=True))
-        fitted = part[part["fitted"]]
+        # Discontinuous models (relu_ntk) have Lip = inf: in the table, not on a log axis.
+        fitted = part[part["fitted"] & np.isfinite(part["lip_upper"])]
         for curve, group in fitted.groupby("curve", sort=True):
             color = palette[curve]
             axis.vlines(group["p_over_nd"], group["lip_lower"], group["lip_upper"], color=color, alpha=0.35, lw=2)

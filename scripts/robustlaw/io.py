@@ -15,10 +15,12 @@ from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import load_file as load_torch
 from safetensors.torch import save_file as save_torch
 
-from .models import ACTIVATIONS, MLP, QuadraticModel
+from .models import ACTIVATIONS, MLP, GatedLinearModel, QuadraticModel
 
 CHECKPOINT_FORMAT = "robustlaw-mlp/1"
 QUADRATIC_FORMAT = "robustlaw-quadratic/1"
+GATED_FORMAT = "robustlaw-gated-linear/1"
+GATED_TENSORS = ("gates", "coefficients")
 DATASET_FORMAT = "robustlaw-dataset/1"
 DATASET_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -92,12 +94,15 @@ def load_dataset(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, json.loads(metadata["meta"])
 
 
-def save_checkpoint(path: str | os.PathLike, model: MLP | QuadraticModel) -> None:
-    """Write the documented format: an MLP as layers.{i}.weight / .bias in float32, or a
-    quadratic form z^T Q z as the float64 tensor 'quadratic'."""
+def save_checkpoint(path: str | os.PathLike, model: MLP | QuadraticModel | GatedLinearModel) -> None:
+    """Write the documented format: an MLP as layers.{i}.weight / .bias in float32, a quadratic form
+    z^T Q z as the float64 tensor 'quadratic', a gated linear model as float64 'gates' and 'coefficients'."""
     if isinstance(model, QuadraticModel):
         tensors = {"quadratic": model.quadratic.detach().to("cpu", torch.float64).contiguous()}
         metadata = {"format": QUADRATIC_FORMAT}
+    elif isinstance(model, GatedLinearModel):
+        tensors = {name: getattr(model, name).detach().to("cpu", torch.float64).contiguous() for name in GATED_TENSORS}
+        metadata = {"format": GATED_FORMAT}
     else:
         tensors = {}
         for index, layer in enumerate(model.layers):
@@ -107,9 +112,18 @@ def save_checkpoint(path: str | os.PathLike, model: MLP | QuadraticModel) -> Non
     _write_with(lambda tmp: save_torch(tensors, tmp, metadata=metadata), path)
 
 
-def load_checkpoint(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> MLP | QuadraticModel:
+def load_checkpoint(
+    path: str | os.PathLike, dtype: torch.dtype = torch.float64
+) -> MLP | QuadraticModel | GatedLinearModel:
     """Load a checkpoint without executing any code; raise CheckpointError naming the file."""
-    metadata, tensors = _read_safetensors(path, "pt", (CHECKPOINT_FORMAT, QUADRATIC_FORMAT))
+    metadata, tensors = _read_safetensors(path, "pt", (CHECKPOINT_FORMAT, QUADRATIC_FORMAT, GATED_FORMAT))
+    if metadata["format"] == GATED_FORMAT:
+        if set(tensors) != set(GATED_TENSORS):
+            raise CheckpointError(f"{path}: tensors {sorted(tensors)}, expected {sorted(GATED_TENSORS)}")
+        try:
+            return GatedLinearModel(*(tensors[name].to(torch.float64) for name in GATED_TENSORS))
+        except ValueError as error:
+            raise CheckpointError(f"{path}: {error}") from error
     if metadata["format"] == QUADRATIC_FORMAT:
         if set(tensors) != {"quadratic"}:
             raise CheckpointError(f"{path}: tensors {sorted(tensors)}, expected ['quadratic']")

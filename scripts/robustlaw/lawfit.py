@@ -58,8 +58,10 @@ def law_fits(runs: pd.DataFrame, min_p_over_n: float, resamples: int) -> pd.Data
     rows = []
     for (dataset, series, trainer), group in with_series(runs).groupby(list(SERIES_KEYS), sort=True):
         low, high = fit_window(group, min_p_over_n)
-        points = group[in_window(group, low, high)]
+        in_range = group[in_window(group, low, high)]
         for side, column in SIDES.items():
+            # An infinite Lipschitz constant (a discontinuous model) has no place on a power law.
+            points = in_range[np.isfinite(in_range[column])]
             row = {
                 "dataset": dataset, "series": series, "trainer": trainer, "side": side,
                 "n": int(group["n"].iloc[0]), "d": int(group["d"].iloc[0]), "l_sep": float(group["l_sep"].iloc[0]),
@@ -81,8 +83,8 @@ def law_fits(runs: pd.DataFrame, min_p_over_n: float, resamples: int) -> pd.Data
 
 
 def frontier(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset and p, the smallest certified upper bound among fitted models of any trainer."""
-    fitted = with_series(runs[runs["fitted"]])
+    """Per dataset and p, the smallest finite certified upper bound among fitted models of any trainer."""
+    fitted = with_series(runs[runs["fitted"] & np.isfinite(runs["lip_upper"])])
     best = fitted.sort_values(["dataset", "p", "lip_upper", "model", "trainer", "seed"], kind="stable")
     best = best.groupby(["dataset", "p"], sort=True).head(1)
     columns = ["dataset", "distribution", "labels", "n", "d", "p", "p_over_nd", "series", "model", "trainer", "seed"]

@@ -20,7 +20,7 @@ from .io import CheckpointError, load_checkpoint, load_dataset
 from .lipschitz_exact import all_patterns_realisable, best_pattern_exhaustive
 from .lipschitz_lower import LowerSearchSpec, lower_bound
 from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_two_layer, spectral_product
-from .models import MLP, QuadraticModel
+from .models import MLP, GatedLinearModel, QuadraticModel
 from .seeding import torch_generator
 
 
@@ -97,6 +97,38 @@ def quadratic_bounds(model: QuadraticModel, spec: BracketSpec, data_points: torc
     return uppers, lowers, exact
 
 
+def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.Tensor, timed: Timer):
+    """(uppers, lowers, exact) of f(z) = sum_j 1[w_j . z > 0] theta_j . z on the unit ball.
+
+    f jumps by theta_j . z across w_j . z = 0, so wherever some theta_j has a component r_j
+    orthogonal to w_j, Lip(f) is infinite. The certified lower end is the secant across the largest
+    such jump, between z0 +- delta w_j / ||w_j|| with z0 = r_j / (2 ||r_j||) on the hyperplane; it
+    grows like 1 / delta. If every theta_j is parallel to w_j, f is a continuous ReLU network whose
+    gradient norm is at most sum_j ||theta_j||.
+    """
+    gates, coefficients = model.gates, model.coefficients
+    normals = gates / torch.linalg.vector_norm(gates, dim=1, keepdim=True)
+    tangential = coefficients - torch.sum(coefficients * normals, dim=1, keepdim=True) * normals
+    sizes = torch.linalg.vector_norm(tangential, dim=1)
+    generator = torch_generator("lipschitz", spec.seed)
+    probes = torch.randn(spec.lower.random_points, model.input_dim, generator=generator, dtype=torch.float64)
+    points = torch.cat([data_points, probes / torch.linalg.vector_norm(probes, dim=1, keepdim=True)])
+    active = (points @ gates.T > 0).to(torch.float64)
+    lowers = {"sampled_gradient": float(torch.linalg.vector_norm(active @ coefficients, dim=1).max())}
+    if float(sizes.max()) <= 1e-12 * float(torch.linalg.vector_norm(coefficients)):
+        # Continuous: a gradient norm where f is differentiable is a lower bound, as for networks.
+        lowers["certified_search"] = lowers["sampled_gradient"]
+        return {"path_norm": float(torch.linalg.vector_norm(coefficients, dim=1).sum())}, lowers, None
+    jump = int(torch.argmax(sizes))
+    centre = 0.5 * tangential[jump] / sizes[jump]
+    step = 1e-6 * normals[jump]
+    above, below = centre + step, centre - step
+    lowers["certified_search"] = abs(float(model(above) - model(below))) / float(
+        torch.linalg.vector_norm(above - below)
+    )
+    return {"discontinuity": float("inf")}, lowers, float("inf")
+
+
 def unevaluated_bracket(reason: str) -> dict:
     """The record of a model no bound applies to (e.g. a diverged training): every value NaN."""
     nan = float("nan")
@@ -131,6 +163,9 @@ def lipschitz_bracket(
     if isinstance(model, QuadraticModel):
         domain = "unit ball"
         uppers, lowers, exact = quadratic_bounds(model, spec, data_points, timed)
+    elif isinstance(model, GatedLinearModel):
+        domain = "unit ball"
+        uppers, lowers, exact = timed("gated", lambda: gated_bounds(model, spec, data_points, timed))
     else:
         domain = "R^d"
         uppers, lowers, exact = network_bounds(model, spec, data_points, timed)

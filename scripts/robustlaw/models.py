@@ -107,6 +107,28 @@ class QuadraticModel(nn.Module):
         return torch.sum((z @ self.quadratic) * z, dim=-1)
 
 
+class GatedLinearModel(nn.Module):
+    """f(z) = sum_j 1[w_j . z > 0] theta_j . z: the ReLU-NTK control.
+
+    Piecewise linear but not continuous: crossing the hyperplane w_j . z = 0 switches the term
+    theta_j . z on or off, a jump wherever theta_j . z != 0 there.
+    """
+
+    def __init__(self, gates: torch.Tensor, coefficients: torch.Tensor):
+        super().__init__()
+        if gates.ndim != 2 or gates.shape != coefficients.shape:
+            raise ValueError(f"gates {tuple(gates.shape)} and coefficients {tuple(coefficients.shape)} must be k x d")
+        self.gates = nn.Parameter(gates, requires_grad=False)
+        self.coefficients = nn.Parameter(coefficients, requires_grad=False)
+
+    @property
+    def input_dim(self) -> int:
+        return self.gates.shape[1]
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sum((z @ self.gates.T > 0) * (z @ self.coefficients.T), dim=-1)
+
+
 def _init_linear(layer: nn.Linear, generator: torch.Generator | None) -> None:
     """PyTorch's default Linear init (uniform, bound 1/sqrt(fan_in)), drawn from our generator."""
     bound = 1.0 / layer.in_features**0.5
