@@ -74,6 +74,13 @@ def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, tim
     return uppers, lowers, exact
 
 
+def with_sphere_probes(data_points: torch.Tensor, spec: BracketSpec) -> torch.Tensor:
+    """The data plus seeded random points of the unit sphere, where the NTK controls' gradients are largest."""
+    generator = torch_generator("lipschitz", spec.seed)
+    probes = torch.randn(spec.lower.random_points, data_points.shape[1], generator=generator, dtype=torch.float64)
+    return torch.cat([data_points, probes / torch.linalg.vector_norm(probes, dim=1, keepdim=True)])
+
+
 def quadratic_bounds(model: QuadraticModel, spec: BracketSpec, data_points: torch.Tensor, timed: Timer):
     """(uppers, lowers, exact) of f(z) = z^T Q z on the unit ball, where grad f = 2 sym(Q) z.
 
@@ -87,17 +94,14 @@ def quadratic_bounds(model: QuadraticModel, spec: BracketSpec, data_points: torc
     direction = vectors[:, top]
     step = 1e-6
     secant = abs(float(model(direction) - model((1 - step) * direction))) / step
-    generator = torch_generator("lipschitz", spec.seed)
-    probes = torch.randn(spec.lower.random_points, model.input_dim, generator=generator, dtype=torch.float64)
-    probes = probes / torch.linalg.vector_norm(probes, dim=1, keepdim=True)
-    points = torch.cat([data_points, probes])
+    points = with_sphere_probes(data_points, spec)
     sampled = float(torch.linalg.vector_norm(2 * points @ symmetric, dim=1).max())
     uppers = {"eigenvalue": exact * (1 + UPPER_MARGIN)}
     lowers = {"sampled_gradient": sampled, "certified_search": secant}
     return uppers, lowers, exact
 
 
-def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.Tensor, timed: Timer):
+def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.Tensor):
     """(uppers, lowers, exact) of f(z) = sum_j 1[w_j . z > 0] theta_j . z on the unit ball.
 
     f jumps by theta_j . z across w_j . z = 0, so wherever some theta_j has a component r_j
@@ -110,9 +114,7 @@ def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.
     normals = gates / torch.linalg.vector_norm(gates, dim=1, keepdim=True)
     tangential = coefficients - torch.sum(coefficients * normals, dim=1, keepdim=True) * normals
     sizes = torch.linalg.vector_norm(tangential, dim=1)
-    generator = torch_generator("lipschitz", spec.seed)
-    probes = torch.randn(spec.lower.random_points, model.input_dim, generator=generator, dtype=torch.float64)
-    points = torch.cat([data_points, probes / torch.linalg.vector_norm(probes, dim=1, keepdim=True)])
+    points = with_sphere_probes(data_points, spec)
     active = (points @ gates.T > 0).to(torch.float64)
     lowers = {"sampled_gradient": float(torch.linalg.vector_norm(active @ coefficients, dim=1).max())}
     if float(sizes.max()) <= 1e-12 * float(torch.linalg.vector_norm(coefficients)):
@@ -165,7 +167,7 @@ def lipschitz_bracket(
         uppers, lowers, exact = quadratic_bounds(model, spec, data_points, timed)
     elif isinstance(model, GatedLinearModel):
         domain = "unit ball"
-        uppers, lowers, exact = timed("gated", lambda: gated_bounds(model, spec, data_points, timed))
+        uppers, lowers, exact = timed("gated", lambda: gated_bounds(model, spec, data_points))
     else:
         domain = "R^d"
         uppers, lowers, exact = network_bounds(model, spec, data_points, timed)

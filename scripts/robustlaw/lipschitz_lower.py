@@ -33,7 +33,6 @@ class LowerSearchSpec:
 class LowerBound:
     sampled: float
     certified: float
-    point: torch.Tensor | None
 
 
 def forward(model: MLP, x: torch.Tensor, sharpness: float | None = None) -> torch.Tensor:
@@ -215,5 +214,5 @@ def lower_bound(
     for index in order:
         secant = certified_secant(model, candidates[index])
         if secant is not None:
-            return LowerBound(sampled=sampled, certified=secant, point=candidates[index].clone())
-    return LowerBound(sampled=sampled, certified=0.0, point=None)
+            return LowerBound(sampled=sampled, certified=secant)
+    return LowerBound(sampled=sampled, certified=0.0)
