@@ -1,44 +1,189 @@
-"""Wall time of the default reproduction, cold, in a fresh results folder.
+"""Throughput of the default reproduction, cold, against the naive baseline, measured in one run.
 
-Runs `snakemake --cores N` on config.yaml in a temporary working directory and prints the total
-wall time next to the seconds Snakemake's benchmark files recorded per rule.
+Runs `snakemake --cores N` on config.yaml in a fresh folder, then benchmarks/naive_baseline.py (the
+same grid, trainers, estimators and results, one Python process per configuration) in another, and
+prints for each: wall time, CPU time summed over every process involved, and the share of that CPU
+spent outside the steps' own work (interpreter start, imports, Snakemake). Then the training
+throughput of the pipeline's models of width >= 256 in GFLOP/s, counting 6 n p FLOPs per full-batch
+step (and, beside it, the FLOPs torch's profiler counts in one such step), next to torch's matmul
+peak on one thread (each job's thread count) measured in the same run.
 
-    .venv/bin/python benchmarks/default_run.py [--cores 2] [--configfile config.yaml]
+    .venv/bin/python benchmarks/default_run.py [--cores 2] [--configfile config.yaml] [--no-baseline]
 """
 
 import argparse
-import csv
+import ctypes
+import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+import pyarrow.parquet as pq
+import torch
+from torch.profiler import ProfilerActivity, profile
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from robustlaw.models import MLP  # noqa: E402
+from robustlaw.train import TrainSpec, make_penalty  # noqa: E402
+
+PR_SET_CHILD_SUBREAPER = 36
+MIN_WIDTH = 256
+
+
+@dataclass(frozen=True)
+class Measured:
+    wall_s: float
+    cpu_s: float
+    work_s: float
+    work_by_step: dict[str, float]
+
+    @property
+    def overhead_share(self) -> float:
+        return 1 - self.work_s / self.cpu_s
+
+
+def adopt_orphans() -> None:
+    """Become the parent of any process our children leave behind (the worker server), so its CPU
+    time is counted when we wait for it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(command: list[str], workdir: Path) -> Measured:
+    """Wall and CPU time of `command` and of everything it starts, and the CPU its steps report."""
+    cpu_log = workdir / "step_cpu.jsonl"
+    environment = dict(
+        os.environ,
+        ROBUSTLAW_CPU_LOG=str(cpu_log),
+        XDG_RUNTIME_DIR=str(workdir),  # a fresh worker server: the run starts cold
+        ROBUSTLAW_WORKER_IDLE="1",
+    )
+    cpu_before = children_cpu_s()
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env=environment, cwd=workdir)
+    wall = time.perf_counter() - start
+    while True:  # the worker server, once idle
+        try:
+            os.wait4(-1, 0)
+        except ChildProcessError:
+            break
+    by_step: dict[str, float] = defaultdict(float)
+    for line in cpu_log.read_text().splitlines():
+        entry = json.loads(line)
+        by_step[entry["step"]] += entry["cpu_s"]
+    return Measured(wall, children_cpu_s() - cpu_before, sum(by_step.values()), dict(by_step))
+
+
+def matmul_peak_gflops(threads: int, size: int = 1024, seconds: float = 2.0) -> float:
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    for _ in range(3):
+        a @ b
+    repeats, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        repeats += 1
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def counted_flops_per_step(method: str, n: int, d: int, width: int, probe_points: int) -> float:
+    """FLOPs of one full-batch step (loss, penalty, backward) as torch's profiler counts them."""
+    torch.set_num_threads(1)
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.randn(n, d, generator=generator), torch.randn(n, 1, generator=generator)
+    model = MLP(d, width, 2, "relu", generator=generator)
+    spec = TrainSpec("adam", 0.01, 1, 0.0, 1, method=method, probe_points=probe_points)
+    penalty_of = make_penalty(spec, x, generator)
+    with profile(activities=[ProfilerActivity.CPU], with_flops=True) as profiler:
+        (torch.mean((model(x) - y) ** 2) + penalty_of(model)).backward()
+    return sum(event.flops for event in profiler.key_averages() if event.flops)
+
+
+def training_throughput(results: Path, peak: float) -> pd.DataFrame:
+    runs = pd.read_parquet(results / "runs.parquet")
+    timings = pd.read_csv(results / "timings.tsv", sep="\t")
+    runs = runs.merge(timings, on=["dataset", "model", "trainer", "seed"])
+    runs = runs[(runs["family"] == "mlp") & (runs["width"] >= MIN_WIDTH) & (runs["steps"] > 0)]
+    config = json.loads(pq.read_schema(results / "runs.parquet").metadata[b"robustlaw.config"])
+    probe_points = {trainer["name"]: trainer["probe_points"] for trainer in config["trainers"]}
+    rows = []
+    for (trainer, method, width, n, d), group in runs.groupby(["trainer", "method", "width", "n", "d"]):
+        probes = probe_points[trainer]
+        nominal = float((6 * group["n"] * group["p"] * group["steps"]).sum())
+        seconds = float(group["train_s"].sum())
+        factor = counted_flops_per_step(method, n, d, width, probes) / (6 * n * group["p"].iloc[0])
+        rows.append(
+            {
+                "trainer": trainer,
+                "width": width,
+                "steps": int(group["steps"].sum()),
+                "train_s": seconds,
+                "gflops_6np": nominal / seconds / 1e9,
+                "of_peak_6np": nominal / seconds / 1e9 / peak,
+                "gflops_counted": factor * nominal / seconds / 1e9,
+                "of_peak_counted": factor * nominal / seconds / 1e9 / peak,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def report(name: str, measured: Measured) -> None:
+    print(f"{name}: wall {measured.wall_s:.1f} s, CPU {measured.cpu_s:.1f} s summed over all processes")
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in sorted(measured.work_by_step.items()))
+    print(f"  steps' own CPU {measured.work_s:.1f} s ({steps})")
+    print(f"  outside the steps (interpreter start, imports, Snakemake): {measured.overhead_share:.1%} of CPU")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cores", default="2")
-    parser.add_argument("--configfile", default=str(ROOT / "config.yaml"))
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--configfile", type=Path, default=ROOT / "config.yaml")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     args = parser.parse_args()
+    adopt_orphans()
+    configfile = args.configfile.resolve()
+    peak_one, peak_all = matmul_peak_gflops(1), matmul_peak_gflops(args.cores)
+    print(f"config: {configfile}; cores: {args.cores}")
+    print(
+        f"torch matmul peak (1024 x 1024 float32): {peak_one:.1f} GFLOP/s on 1 thread, {peak_all:.1f} on {args.cores}"
+    )
     snakemake = str(Path(sys.executable).with_name("snakemake"))
-    with tempfile.TemporaryDirectory(prefix="robustlaw-benchmark-") as workdir:
-        command = [snakemake, "-s", str(ROOT / "Snakefile"), "--directory", workdir, "--configfile", args.configfile]
-        command += ["--cores", args.cores, "--quiet", "all"]
-        start = time.perf_counter()
-        subprocess.run(command, check=True)
-        wall = time.perf_counter() - start
-        per_rule: dict[str, list[float]] = defaultdict(list)
-        for path in Path(workdir, "results", "benchmarks").rglob("*.tsv"):
-            rule = path.relative_to(Path(workdir, "results", "benchmarks")).parts[0]
-            with path.open() as handle:
-                per_rule[rule].extend(float(row["s"]) for row in csv.DictReader(handle, delimiter="\t"))
-    print(f"config: {args.configfile}; cores: {args.cores}")
-    print(f"total wall time: {wall:.1f} s")
-    for rule, seconds in sorted(per_rule.items()):
-        print(f"  {rule:>12}: {len(seconds):4d} jobs, {sum(seconds):7.1f} s summed, {max(seconds):6.2f} s slowest")
+    with tempfile.TemporaryDirectory(prefix="robustlaw-benchmark-") as scratch:
+        ours_dir, baseline_dir = Path(scratch, "pipeline"), Path(scratch, "baseline")
+        ours_dir.mkdir()
+        command = [snakemake, "-s", str(ROOT / "Snakefile"), "--configfile", str(configfile)]
+        ours = measure([*command, "--cores", str(args.cores), "--quiet", "all"], ours_dir)
+        report("pipeline (snakemake --cores)", ours)
+        throughput = training_throughput(ours_dir / "results", peak_one)
+        if not args.no_baseline:
+            baseline_dir.mkdir()
+            baseline_command = [sys.executable, str(ROOT / "benchmarks" / "naive_baseline.py")]
+            baseline_command += ["--configfile", str(configfile), "--jobs", str(args.cores)]
+            baseline = measure(baseline_command, baseline_dir)
+            report("naive baseline (one python process per configuration)", baseline)
+            tables = [folder / "results" / "runs.parquet" for folder in (ours_dir, baseline_dir)]
+            same = tables[0].read_bytes() == tables[1].read_bytes()
+            print(f"  runs.parquet byte-identical to the pipeline's: {same}")
+            speedup = baseline.wall_s / ours.wall_s
+            print(f"pipeline / baseline wall time: {ours.wall_s / baseline.wall_s:.3f} ({speedup:.2f}x faster)")
+    print(f"training throughput, widths >= {MIN_WIDTH} (one thread per job; % of the 1-thread peak):")
+    with pd.option_context("display.width", 200, "display.float_format", "{:.3g}".format):
+        print(throughput.to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,3 @@
-FIGURE_NAMES = ["lipschitz_vs_p", "frontier", "training_mse"]
 FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=["png", "svg"])
 
 
@@ -7,7 +6,7 @@ rule aggregate:
         records=run_files("results/models/{dataset}/{model}/{trainer}/seed{seed}.json"),
         brackets=run_files("results/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.json"),
         floors=expand("results/data/{dataset}.floor.json", dataset=DATASETS),
-        code=package_modules("aggregate", "provenance"),
+        code=package_modules("aggregate"),
     output:
         runs="results/runs.parquet",
         timings="results/timings.tsv",
@@ -20,7 +19,7 @@ rule aggregate:
         "results/logs/aggregate.log",
     # Short final steps: on a cluster they share one submission.
     group:
-        "summary"
+        submission_group("summary")
     conda:
         "../envs/robustlaw.yaml"
     resources:
@@ -35,7 +34,7 @@ rule aggregate:
 rule law_fit:
     input:
         runs="results/runs.parquet",
-        code=package_modules("lawfit", "aggregate", "provenance"),
+        code=package_modules("law_fit"),
     output:
         fits="results/law_fit.parquet",
         frontier="results/frontier.parquet",
@@ -48,7 +47,7 @@ rule law_fit:
         "results/logs/law_fit.log",
     # Short final steps: on a cluster they share one submission.
     group:
-        "summary"
+        submission_group("summary")
     conda:
         "../envs/robustlaw.yaml"
     resources:
@@ -80,7 +79,7 @@ rule figures:
         "results/logs/figures.log",
     # Short final steps: on a cluster they share one submission.
     group:
-        "summary"
+        submission_group("summary")
     conda:
         "../envs/robustlaw.yaml"
     resources:
@@ -111,7 +110,7 @@ rule manifest:
         "results/logs/manifest.log",
     # Short final steps: on a cluster they share one submission.
     group:
-        "summary"
+        submission_group("summary")
     conda:
         "../envs/robustlaw.yaml"
     resources:

@@ -1,6 +1,6 @@
 rule generate_data:
     input:
-        code=package_modules("data", "io"),
+        code=package_modules("generate_data"),
         source=dataset_files,
     output:
         "results/data/{dataset}.safetensors",
@@ -21,7 +21,7 @@ rule generate_data:
 rule data_floor:
     input:
         data="results/data/{dataset}.safetensors",
-        code=package_modules("floor", "io"),
+        code=package_modules("data_floor"),
     output:
         "results/data/{dataset}.floor.json",
     log:

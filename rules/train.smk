@@ -1,7 +1,7 @@
 rule train:
     input:
         data="results/data/{dataset}.safetensors",
-        code=package_modules("train", "io", "seeding"),
+        code=package_modules("train"),
     output:
         model="results/models/{dataset}/{model}/{trainer}/seed{seed}.safetensors",
         record="results/models/{dataset}/{model}/{trainer}/seed{seed}.json",
@@ -36,7 +36,7 @@ rule train:
 rule fit_control:
     input:
         data="results/data/{dataset}.safetensors",
-        code=package_modules("controls", "io", "seeding"),
+        code=package_modules("fit_control"),
     output:
         model="results/models/{dataset}/{model}/closed_form/seed{seed}.safetensors",
         record="results/models/{dataset}/{model}/closed_form/seed{seed}.json",

@@ -1,67 +1,8 @@
-"""Rule train: one model (dataset, model, trainer, seed) trained full-batch to the fit criterion."""
+"""Rule train: one model (dataset, model, trainer, seed) trained full-batch to the fit criterion.
 
-import torch
+The work is robustlaw.steps.train; robustlaw.worker runs it in a warm interpreter.
+"""
 
-from robustlaw.io import load_dataset, save_checkpoint, write_json
-from robustlaw.models import MLP
-from robustlaw.records import FitOutcome, fit_record
-from robustlaw.runtime import configure_torch, file_logger
-from robustlaw.seeding import torch_generator
-from robustlaw.train import TrainSpec, mse, train_full_batch
+from robustlaw.worker import run_step
 
-configure_torch(snakemake.threads)
-log = file_logger(snakemake.log[0], "train")
-device = torch.device("cuda" if snakemake.params.device == "cuda" and torch.cuda.is_available() else "cpu")
-ids = dict(snakemake.wildcards.items())
-dataset, model_spec, trainer = snakemake.params.dataset, snakemake.params.model, snakemake.params.trainer
-arrays, meta = load_dataset(snakemake.input.data)
-x_train, y_train, x_test, y_test = (
-    torch.from_numpy(arrays[name]).to(device) for name in ("x_train", "y_train", "x_test", "y_test")
-)
-
-target_mse = meta["noise_variance"] - dataset["eps"]
-spec = TrainSpec(
-    optimizer=trainer["optimizer"],
-    learning_rate=trainer["learning_rate"],
-    max_steps=trainer["max_steps"],
-    target_mse=target_mse,
-    log_every=trainer["log_every"],
-    method=trainer["method"],
-    strength=trainer["strength"],
-    smooth_steps=trainer["smooth_steps"],
-    radius=trainer["radius"],
-    attack_steps=trainer["attack_steps"],
-    probe_points=trainer["probe_points"],
-)
-seed_parts = (ids["dataset"], ids["model"], ids["trainer"], ids["seed"])
-# Initialised on the CPU from the seeded generator, so CPU and GPU runs start from the same weights.
-model = MLP(
-    meta["d"],
-    model_spec["width"],
-    model_spec["depth"],
-    model_spec["activation"],
-    generator=torch_generator("init", *seed_parts),
-)
-model.to(device)
-p = model.parameter_count()
-log.info(f"training {ids} on {device}: p={p}, target train MSE <= {target_mse}")
-result = train_full_batch(model, x_train, y_train, spec, log=log.info, generator=torch_generator("probes", *seed_parts))
-
-save_checkpoint(snakemake.output.model, model)
-outcome = FitOutcome(
-    p=p,
-    p_eff=p,
-    target_mse=target_mse,
-    train_mse=result.train_mse,
-    test_mse=mse(model, x_test, y_test),
-    fitted=result.fitted,
-    status=result.status,
-    diverged=result.diverged,
-    steps=result.steps,
-    selected_step=result.selected_step,
-    penalty=result.penalty,
-    wall_time_s=result.wall_time_s,
-    device=device.type,
-)
-write_json(snakemake.output.record, fit_record(ids, dataset, model_spec, trainer, meta, outcome))
-log.info(f"done: steps={result.steps} train_mse={result.train_mse:.6g} status={result.status}")
+run_step("train", snakemake)

@@ -1,0 +1,187 @@
+"""The naive baseline: the default reproduction scripted by hand, one Python process per configuration.
+
+What a user without a workflow manager would write: a loop that starts one fresh Python process per
+dataset (draw it, compute its floor), then one per configuration (train or fit the model, then
+bracket its Lipschitz constant), then one for the tables, figures and manifest, `--jobs` processes
+at a time. Each process runs the pipeline's own steps in-process (ROBUSTLAW_WORKER=off) on the same
+files, so the results are the pipeline's; benchmarks/default_run.py times the two against each other
+and compares runs.parquet byte for byte.
+
+    .venv/bin/python benchmarks/naive_baseline.py [--configfile config.yaml] [--jobs 2]
+
+It writes results/ in the current directory.
+"""
+
+import argparse
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+from snakemake.utils import validate
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from robustlaw.grid import CLOSED_FORM, FIGURE_NAMES, Grid, build_grid, data_settings  # noqa: E402
+from robustlaw.steps import rule_job  # noqa: E402
+from robustlaw.worker import run_step  # noqa: E402
+
+Steps = list[tuple[str, object]]
+
+
+def dataset_steps(grid: Grid, dataset: str) -> Steps:
+    data = f"results/data/{dataset}.safetensors"
+    wildcards = {"dataset": dataset}
+    return [
+        (
+            "generate_data",
+            rule_job(
+                "generate_data",
+                outputs={"data": data},
+                params={"spec": data_settings(grid, dataset)},
+                wildcards=wildcards,
+                log=f"results/logs/generate_data/{dataset}.log",
+            ),
+        ),
+        (
+            "data_floor",
+            rule_job(
+                "data_floor",
+                inputs={"data": data},
+                outputs={"floor": f"results/data/{dataset}.floor.json"},
+                wildcards=wildcards,
+                log=f"results/logs/data_floor/{dataset}.log",
+            ),
+        ),
+    ]
+
+
+def configuration_steps(config: dict, grid: Grid, run: dict) -> Steps:
+    name = "{dataset}/{model}/{trainer}/seed{seed}".format(**run)
+    wildcards = {key: str(value) for key, value in run.items()}
+    data = f"results/data/{run['dataset']}.safetensors"
+    model = {"model": f"results/models/{name}.safetensors", "record": f"results/models/{name}.json"}
+    specs = {"dataset": grid.datasets[run["dataset"]], "model": grid.models[run["model"]]}
+    if run["trainer"] == CLOSED_FORM:
+        wildcards.pop("trainer")
+        log = "results/logs/fit_control/{dataset}/{model}/seed{seed}.log".format(**run)
+        fit = ("fit_control", rule_job("fit_control", {"data": data}, model, specs, wildcards, log))
+        wildcards = dict(wildcards, trainer=CLOSED_FORM)
+    else:
+        specs.update(trainer=grid.trainers[run["trainer"]], device="cuda" if config["gpu"] else "cpu")
+        fit = ("train", rule_job("train", {"data": data}, model, specs, wildcards, f"results/logs/train/{name}.log"))
+    bracket = rule_job(
+        "lipschitz",
+        inputs={"model": model["model"], "data": data},
+        outputs={"bracket": f"results/lipschitz/{name}.json"},
+        params={"settings": config["lipschitz"]},
+        wildcards=wildcards,
+        log=f"results/logs/lipschitz/{name}.log",
+    )
+    return [fit, ("lipschitz", bracket)]
+
+
+def summary_steps(config: dict, grid: Grid) -> Steps:
+    names = ["{dataset}/{model}/{trainer}/seed{seed}".format(**run) for run in grid.runs]
+    tables = {name: f"results/{name}.parquet" for name in ("runs", "law_fit", "frontier")}
+    figures = {
+        f"{figure}_{ext}": f"results/figures/{figure}.{ext}" for figure in FIGURE_NAMES for ext in ("png", "svg")
+    }
+    aggregate_inputs = {
+        "records": [f"results/models/{name}.json" for name in names],
+        "brackets": [f"results/lipschitz/{name}.json" for name in names],
+        "floors": [f"results/data/{dataset}.floor.json" for dataset in grid.datasets],
+    }
+    aggregate_outputs = {
+        "runs": tables["runs"],
+        "timings": "results/timings.tsv",
+        "config_page": "results/report/config.html",
+    }
+    fit_outputs = {"fits": tables["law_fit"], "frontier": tables["frontier"], "page": "results/report/law_fit.html"}
+    result_files = [*tables.values(), "results/timings.tsv", *figures.values()]
+    for name in names:
+        result_files += [f"results/models/{name}.safetensors", f"results/models/{name}.json"]
+        result_files += [f"results/lipschitz/{name}.json"]
+    for dataset in grid.datasets:
+        result_files += [f"results/data/{dataset}.safetensors", f"results/data/{dataset}.floor.json"]
+    return [
+        (
+            "aggregate",
+            rule_job(
+                "aggregate", aggregate_inputs, aggregate_outputs, {"config": config}, {}, "results/logs/aggregate.log"
+            ),
+        ),
+        (
+            "law_fit",
+            rule_job(
+                "law_fit", {"runs": tables["runs"]}, fit_outputs, {"config": config}, {}, "results/logs/law_fit.log"
+            ),
+        ),
+        (
+            "figures",
+            rule_job(
+                "figures",
+                {"runs": tables["runs"], "fits": tables["law_fit"], "frontier": tables["frontier"]},
+                figures,
+                {},
+                {},
+                "results/logs/figures.log",
+            ),
+        ),
+        (
+            "manifest",
+            rule_job(
+                "manifest",
+                {"files": result_files},
+                {"manifest": "results/MANIFEST.sha256"},
+                {},
+                {},
+                "results/logs/manifest.log",
+            ),
+        ),
+    ]
+
+
+def run_processes(batches: list[Steps], jobs: int, scratch: Path) -> None:
+    """One fresh `python` process per batch of steps, `jobs` of them at a time."""
+    environment = dict(os.environ, ROBUSTLAW_WORKER="off")
+
+    def run_batch(index: int, steps: Steps) -> None:
+        for _, job in steps:
+            for path in [*job.output, *job.log]:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        batch_file = scratch / f"batch{index}.pickle"
+        batch_file.write_bytes(pickle.dumps(steps))
+        subprocess.run([sys.executable, __file__, "--steps", str(batch_file)], env=environment, check=True)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for finished in [pool.submit(run_batch, index, steps) for index, steps in enumerate(batches)]:
+            finished.result()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--configfile", type=Path, default=ROOT / "config.yaml")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--steps", type=Path, help=argparse.SUPPRESS)  # one process's batch
+    args = parser.parse_args()
+    if args.steps:
+        for name, job in pickle.loads(args.steps.read_bytes()):
+            run_step(name, job)
+        return
+    config = yaml.safe_load(args.configfile.read_text())
+    validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
+    grid = build_grid(config)
+    with tempfile.TemporaryDirectory() as scratch:
+        run_processes([dataset_steps(grid, dataset) for dataset in grid.datasets], args.jobs, Path(scratch))
+        run_processes([configuration_steps(config, grid, run) for run in grid.runs], args.jobs, Path(scratch))
+        run_processes([summary_steps(config, grid)], args.jobs, Path(scratch))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""The grid a validated config asks for: named datasets, models, trainers, and every run.
+
+Standard library only: Snakemake's own process builds the grid (rules/common.smk) and so does
+benchmarks/naive_baseline.py. Mistakes are raised as ConfigError naming the config key, before
+any job starts.
+"""
+
+from dataclasses import dataclass
+
+from . import sources
+
+# A real dataset's default test size, as for the synthetic ones, capped at the points left over.
+REAL_TEST_POINTS = 1000
+# A real dataset's default fit margin: training MSE <= 1% of sigma^2, as eps = 0.99 is for sigma = 1.
+REAL_EPS_FRACTION = 0.99
+CLOSED_FORM = "closed_form"
+CONTROL_PREFIX = {"even_ntk": "evenntk", "relu_ntk": "reluntk", "random_features": "rf"}
+FIGURE_NAMES = ["lipschitz_vs_p", "frontier", "training_mse"]
+
+
+class ConfigError(ValueError):
+    """A config mistake, reported with the key it concerns before any job starts."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    datasets: dict[str, dict]  # dataset id -> its completed config entry
+    trainers: dict[str, dict]  # trainer name -> its config entry
+    models: dict[str, dict]  # model id -> family, width (and activation, depth for networks)
+    runs: list[dict]  # dataset, model, trainer, seed of every model to fit
+
+
+def build_grid(config: dict) -> Grid:
+    """The grid of a config validated against the schema (defaults filled in). Real datasets'
+    entries are completed in place (d, n_test, sigma, eps from their source)."""
+    complete_real_datasets(config["datasets"])
+    datasets = unique_by_id(config["datasets"], dataset_id, "datasets")
+    check_datasets(datasets)
+    trainers = unique_by_id(config["trainers"], lambda spec: spec["name"], "trainers")
+    models, runs = expand_runs(config, datasets, trainers)
+    return Grid(datasets, trainers, models, runs)
+
+
+def data_settings(grid: Grid, dataset: str) -> dict:
+    """The keys that shape a dataset's draw; eps is a fit criterion and must not redraw the data."""
+    return {key: value for key, value in grid.datasets[dataset].items() if key != "eps"}
+
+
+def number_text(value: float) -> str:
+    """Shortest text of a number for ids: 1.0 -> '1', 0.25 -> '0.25'."""
+    return f"{value:g}"
+
+
+def is_real(spec: dict) -> bool:
+    return spec["distribution"] in sources.REAL_DISTRIBUTIONS
+
+
+def dataset_id(spec: dict) -> str:
+    if is_real(spec):
+        labels = f"{spec['labels'].replace('_', '')}-q{number_text(spec['label_noise'])}"
+        return f"{spec['distribution']}-n{spec['n']}-d{spec['d']}-{labels}-s{spec['seed']}"
+    mixture = f"x{spec['components']}" if spec["components"] > 1 else ""
+    labels = "sign" if spec["labels"] == "random_sign" else f"teacher{number_text(spec['sigma'])}"
+    return f"{spec['distribution']}{mixture}-n{spec['n']}-d{spec['d']}-{labels}-s{spec['seed']}"
+
+
+def model_id(spec: dict, width: int) -> str:
+    return f"{spec['activation']}{spec['depth']}-k{width}"
+
+
+def control_id(kind: str, width: int) -> str:
+    return f"{CONTROL_PREFIX[kind]}-k{width}"
+
+
+def noise_variance(spec: dict) -> float:
+    if is_real(spec):
+        return sources.label_noise_variance(spec["label_noise"])
+    return 1.0 if spec["labels"] == "random_sign" else spec["sigma"] ** 2
+
+
+def real_source_sizes(spec: dict, key: str) -> tuple[int, int, int]:
+    """(d, training images, test images) of a real dataset's source; an mnist file is read and
+    checked here, so a missing or malformed one stops the workflow before any job starts."""
+    if spec["distribution"] == "digits":
+        if "path" in spec:
+            raise ConfigError(
+                f"config key '{key}.path': digits ship with scikit-learn and read no file (path is for mnist)"
+            )
+        return sources.DIGITS_D, sources.DIGITS_COUNT, 0
+    try:
+        source = sources.read_source(spec["path"])
+    except sources.SourceError as error:
+        raise ConfigError(f"config key '{key}.path': {error}") from None
+    return source.d, source.train_count, source.test_count
+
+
+def complete_real_dataset(spec: dict, key: str) -> None:
+    """Fill in what a real dataset takes from its data (d, n_test) and the keys every dataset has
+    (components, sigma, eps), so the rules and the table treat it like a synthetic one."""
+    d, train_count, test_count = real_source_sizes(spec, key)
+    source = spec.get("path", "scikit-learn's digits")
+    if spec.setdefault("d", d) != d:
+        raise ConfigError(f"config key '{key}.d': {spec['d']}, but the images of {source} have d = {d}")
+    if spec["n"] > train_count:
+        raise ConfigError(f"config key '{key}.n': {spec['n']} training points asked for, {source} has {train_count}")
+    left = test_count or train_count - spec["n"]
+    if left == 0:
+        raise ConfigError(
+            f"config key '{key}.n': {spec['n']} takes every image of {source}, which has no test split, "
+            "and leaves none for the test set"
+        )
+    if spec.setdefault("n_test", min(REAL_TEST_POINTS, left)) > left:
+        raise ConfigError(
+            f"config key '{key}.n_test': {spec['n_test']} test points asked for, {source} has {left} left"
+        )
+    spec["components"] = 1
+    spec["sigma"] = noise_variance(spec) ** 0.5
+    spec.setdefault("eps", REAL_EPS_FRACTION * noise_variance(spec))
+
+
+def complete_real_datasets(datasets: list[dict]) -> None:
+    for index, spec in enumerate(datasets):
+        if is_real(spec):
+            complete_real_dataset(spec, f"datasets[{index}]")
+
+
+def unique_by_id(entries: list[dict], make_id, key: str) -> dict[str, dict]:
+    """{id: entry}, refusing two entries that name the same configuration."""
+    named = {}
+    for index, entry in enumerate(entries):
+        name = make_id(entry)
+        if name in named:
+            raise ConfigError(f"config key '{key}[{index}]' repeats configuration '{name}' (duplicate grid entry)")
+        named[name] = entry
+    return named
+
+
+def check_datasets(datasets: dict[str, dict]) -> None:
+    for index, spec in datasets.items():
+        if spec["eps"] >= noise_variance(spec):
+            raise ConfigError(
+                f"config key 'datasets[...].eps' = {spec['eps']} for dataset '{index}' must be below the noise "
+                f"level sigma^2 = {noise_variance(spec)} (a fit means training MSE <= sigma^2 - eps)"
+            )
+        if spec["labels"] == "random_sign" and spec["sigma"] != 1.0:
+            raise ConfigError(
+                f"config key 'datasets[...].sigma' = {spec['sigma']} for dataset '{index}': random_sign labels "
+                "always have sigma = 1; use labels: teacher for another noise level"
+            )
+
+
+def entry_datasets(entry: dict, key: str, datasets: dict[str, dict]) -> list[str]:
+    names = entry.get("datasets", list(datasets))
+    unknown = [name for name in names if name not in datasets]
+    if unknown:
+        raise ConfigError(f"config key '{key}.datasets' names unknown datasets {unknown}; defined: {sorted(datasets)}")
+    return names
+
+
+def expand_runs(
+    config: dict, datasets: dict[str, dict], trainers: dict[str, dict]
+) -> tuple[dict[str, dict], list[dict]]:
+    """Every run (dataset, model, trainer, seed) and the spec of every model id, duplicates refused."""
+    models, runs, seen = {}, [], set()
+    entries = [(f"models[{i}]", entry, None) for i, entry in enumerate(config["models"])]
+    entries += [(f"controls[{i}]", entry, entry["kind"]) for i, entry in enumerate(config["controls"])]
+    for key, entry, kind in entries:
+        entry_trainers = list(trainers) if kind is None else [CLOSED_FORM]
+        for width in entry["widths"]:
+            if kind is None:
+                spec = dict(family="mlp", activation=entry["activation"], depth=entry["depth"], width=width)
+                name = model_id(spec, width)
+            else:
+                spec, name = dict(family=kind, width=width), control_id(kind, width)
+            models[name] = spec
+            for dataset in entry_datasets(entry, key, datasets):
+                for trainer in entry_trainers:
+                    for seed in entry.get("seeds", config["seeds"]):
+                        run = (dataset, name, trainer, seed)
+                        if run in seen:
+                            raise ConfigError(
+                                f"config key '{key}' repeats run {'/'.join(map(str, run))} (duplicate grid entry)"
+                            )
+                        seen.add(run)
+                        runs.append(dict(dataset=dataset, model=name, trainer=trainer, seed=seed))
+    return models, runs

@@ -1,0 +1,27 @@
+"""The work of rule aggregate: every model's record and bracket into results/runs.parquet (+ timings, config page)."""
+
+import html
+
+import yaml
+
+from ..aggregate import runs_table, timings_table, write_parquet
+from ..columns import RUN_COLUMNS
+from ..io import atomic_path, read_json, write_text
+from ..provenance import table_metadata
+from ..runtime import file_logger
+from . import RuleJob
+
+
+def run(job: RuleJob) -> None:
+    log = file_logger(job.log[0], "aggregate")
+    config = job.params.config
+    records = [read_json(path) for path in job.input.records]
+    brackets = [read_json(path) for path in job.input.brackets]
+    floors = {floor["dataset"]: floor["l_sep"] for floor in map(read_json, job.input.floors)}
+    table = runs_table(records, brackets, floors)
+    write_parquet(table, job.output.runs, table_metadata(config, RUN_COLUMNS))
+    with atomic_path(job.output.timings) as tmp:
+        timings_table(records, brackets).to_csv(tmp, sep="\t", index=False)
+    resolved = html.escape(yaml.safe_dump(config, sort_keys=True))
+    write_text(job.output.config_page, f"<h3>Resolved configuration (defaults filled in)</h3>\n<pre>{resolved}</pre>\n")
+    log.info(f"{len(table)} runs, {int(table['fitted'].sum())} fitted")

@@ -1,0 +1,17 @@
+"""The work of rule data_floor: L_sep, the smallest Lipschitz constant of any interpolant of the training data."""
+
+import torch
+
+from ..floor import data_floor
+from ..io import load_dataset, write_json
+from ..runtime import configure_torch, file_logger
+from . import RuleJob
+
+
+def run(job: RuleJob) -> None:
+    configure_torch(job.threads)
+    log = file_logger(job.log[0], "data_floor")
+    arrays, meta = load_dataset(job.input.data)
+    l_sep = data_floor(torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["y_train"]))
+    write_json(job.output[0], {"dataset": job.wildcards.dataset, "l_sep": l_sep})
+    log.info(f"L_sep = {l_sep}")

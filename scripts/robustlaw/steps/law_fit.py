@@ -1,0 +1,37 @@
+"""The work of rule law_fit: slopes and prefactors of Lip vs p/(nd) with bootstrap intervals, and the frontier."""
+
+import pandas as pd
+
+from ..aggregate import write_parquet
+from ..columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS
+from ..io import write_text
+from ..lawfit import frontier, law_fits
+from ..provenance import table_metadata
+from ..runtime import file_logger
+from . import RuleJob
+
+
+def run(job: RuleJob) -> None:
+    log = file_logger(job.log[0], "law_fit")
+    config = job.params.config
+    settings = config["law_fit"]
+    runs = pd.read_parquet(job.input.runs)
+    fits = law_fits(runs, settings["min_p_over_n"], settings["resamples"])
+    write_parquet(fits, job.output.fits, table_metadata(config, LAW_FIT_COLUMNS))
+    write_parquet(frontier(runs), job.output.frontier, table_metadata(config, FRONTIER_COLUMNS))
+    shown = [
+        "dataset",
+        "series",
+        "trainer",
+        "side",
+        "slope",
+        "slope_low",
+        "slope_high",
+        "prefactor",
+        "span_low",
+        "span_high",
+    ]
+    shown += ["points", "seeds"]
+    page = fits[fits["side"] == "upper"][shown].to_html(index=False, float_format="{:.3g}".format, na_rep="-")
+    write_text(job.output.page, f"<h3>Fitted law Lip = C (p/(nd))^b (certified upper ends)</h3>\n{page}\n")
+    log.info(fits.to_string())

@@ -1,0 +1,72 @@
+"""The work of rule train: one model (dataset, model, trainer, seed) trained full-batch to the fit criterion."""
+
+import torch
+
+from ..io import load_dataset, save_checkpoint, write_json
+from ..models import MLP
+from ..records import FitOutcome, fit_record
+from ..runtime import configure_torch, file_logger
+from ..seeding import torch_generator
+from ..train import TrainSpec, mse, train_full_batch
+from . import RuleJob
+
+
+def run(job: RuleJob) -> None:
+    configure_torch(job.threads)
+    log = file_logger(job.log[0], "train")
+    device = torch.device("cuda" if job.params.device == "cuda" and torch.cuda.is_available() else "cpu")
+    ids = dict(job.wildcards.items())
+    dataset, model_spec, trainer = job.params.dataset, job.params.model, job.params.trainer
+    arrays, meta = load_dataset(job.input.data)
+    x_train, y_train, x_test, y_test = (
+        torch.from_numpy(arrays[name]).to(device) for name in ("x_train", "y_train", "x_test", "y_test")
+    )
+
+    target_mse = meta["noise_variance"] - dataset["eps"]
+    spec = TrainSpec(
+        optimizer=trainer["optimizer"],
+        learning_rate=trainer["learning_rate"],
+        max_steps=trainer["max_steps"],
+        target_mse=target_mse,
+        log_every=trainer["log_every"],
+        method=trainer["method"],
+        strength=trainer["strength"],
+        smooth_steps=trainer["smooth_steps"],
+        radius=trainer["radius"],
+        attack_steps=trainer["attack_steps"],
+        probe_points=trainer["probe_points"],
+    )
+    seed_parts = (ids["dataset"], ids["model"], ids["trainer"], ids["seed"])
+    # Initialised on the CPU from the seeded generator, so CPU and GPU runs start from the same weights.
+    model = MLP(
+        meta["d"],
+        model_spec["width"],
+        model_spec["depth"],
+        model_spec["activation"],
+        generator=torch_generator("init", *seed_parts),
+    )
+    model.to(device)
+    p = model.parameter_count()
+    log.info(f"training {ids} on {device}: p={p}, target train MSE <= {target_mse}")
+    result = train_full_batch(
+        model, x_train, y_train, spec, log=log.info, generator=torch_generator("probes", *seed_parts)
+    )
+
+    save_checkpoint(job.output.model, model)
+    outcome = FitOutcome(
+        p=p,
+        p_eff=p,
+        target_mse=target_mse,
+        train_mse=result.train_mse,
+        test_mse=mse(model, x_test, y_test),
+        fitted=result.fitted,
+        status=result.status,
+        diverged=result.diverged,
+        steps=result.steps,
+        selected_step=result.selected_step,
+        penalty=result.penalty,
+        wall_time_s=result.wall_time_s,
+        device=device.type,
+    )
+    write_json(job.output.record, fit_record(ids, dataset, model_spec, trainer, meta, outcome))
+    log.info(f"done: steps={result.steps} train_mse={result.train_mse:.6g} status={result.status}")
