@@ -1,14 +1,15 @@
 """Throughput of the default reproduction, cold, against the naive baseline, measured in one run.
 
 Runs `snakemake --cores N` on config.yaml in a fresh folder, then benchmarks/naive_baseline.py (the
-same grid, trainers, estimators and results, one Python process per configuration) in another, and
+same grid, trainers, estimators and results, one Python process per configuration) in another, as a
+plain loop (one process at a time) and N at a time, and
 prints for each: wall time, CPU time summed over every process involved, and the share of that CPU
 spent outside the steps' own work (interpreter start, imports, Snakemake). Then the training
 throughput of the pipeline's models of width >= 256 in GFLOP/s, counting 6 n p FLOPs per full-batch
 step (and, beside it, the FLOPs torch's profiler counts in one such step), next to torch's matmul
 peak on one thread (each job's thread count) measured in the same run.
 
-    .venv/bin/python benchmarks/default_run.py [--cores 2] [--configfile config.yaml] [--no-baseline]
+    .venv/bin/python benchmarks/default_run.py [--cores 2] [--configfile config.yaml] [--baseline-jobs 1 2]
 """
 
 import argparse
@@ -153,7 +154,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=ROOT / "config.yaml")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
+    parser.add_argument(
+        "--baseline-jobs",
+        type=int,
+        nargs="*",
+        help="processes at a time for the naive baseline, one run per value (default: 1 and --cores; none: skip)",
+    )
     args = parser.parse_args()
     adopt_orphans()
     configfile = args.configfile.resolve()
@@ -164,23 +170,23 @@ def main() -> None:
     )
     snakemake = str(Path(sys.executable).with_name("snakemake"))
     with tempfile.TemporaryDirectory(prefix="robustlaw-benchmark-") as scratch:
-        ours_dir, baseline_dir = Path(scratch, "pipeline"), Path(scratch, "baseline")
+        ours_dir = Path(scratch, "pipeline")
         ours_dir.mkdir()
         command = [snakemake, "-s", str(ROOT / "Snakefile"), "--configfile", str(configfile)]
         ours = measure([*command, "--cores", str(args.cores), "--quiet", "all"], ours_dir)
         report("pipeline (snakemake --cores)", ours)
         throughput = training_throughput(ours_dir / "results", peak_one)
-        if not args.no_baseline:
+        for jobs in [1, args.cores] if args.baseline_jobs is None else args.baseline_jobs:
+            baseline_dir = Path(scratch, f"baseline-{jobs}")
             baseline_dir.mkdir()
             baseline_command = [sys.executable, str(ROOT / "benchmarks" / "naive_baseline.py")]
-            baseline_command += ["--configfile", str(configfile), "--jobs", str(args.cores)]
-            baseline = measure(baseline_command, baseline_dir)
-            report("naive baseline (one python process per configuration)", baseline)
+            baseline = measure([*baseline_command, "--configfile", str(configfile), "--jobs", str(jobs)], baseline_dir)
+            report(f"naive baseline, one python process per configuration, {jobs} at a time", baseline)
             tables = [folder / "results" / "runs.parquet" for folder in (ours_dir, baseline_dir)]
             same = tables[0].read_bytes() == tables[1].read_bytes()
             print(f"  runs.parquet byte-identical to the pipeline's: {same}")
             speedup = baseline.wall_s / ours.wall_s
-            print(f"pipeline / baseline wall time: {ours.wall_s / baseline.wall_s:.3f} ({speedup:.2f}x faster)")
+            print(f"  pipeline / baseline wall time: {ours.wall_s / baseline.wall_s:.3f} ({speedup:.2f}x faster)")
     print(f"training throughput, widths >= {MIN_WIDTH} (one thread per job; % of the 1-thread peak):")
     with pd.option_context("display.width", 200, "display.float_format", "{:.3g}".format):
         print(throughput.to_string(index=False))

@@ -68,10 +68,10 @@ def configuration_steps(config: dict, grid: Grid, run: dict) -> Steps:
     model = {"model": f"results/models/{name}.safetensors", "record": f"results/models/{name}.json"}
     specs = {"dataset": grid.datasets[run["dataset"]], "model": grid.models[run["model"]]}
     if run["trainer"] == CLOSED_FORM:
-        wildcards.pop("trainer")
+        # fit_control's outputs have no trainer wildcard; lipschitz's have it, in the path's order.
+        fit_wildcards = {key: value for key, value in wildcards.items() if key != "trainer"}
         log = "results/logs/fit_control/{dataset}/{model}/seed{seed}.log".format(**run)
-        fit = ("fit_control", rule_job("fit_control", {"data": data}, model, specs, wildcards, log))
-        wildcards = dict(wildcards, trainer=CLOSED_FORM)
+        fit = ("fit_control", rule_job("fit_control", {"data": data}, model, specs, fit_wildcards, log))
     else:
         specs.update(trainer=grid.trainers[run["trainer"]], device="cuda" if config["gpu"] else "cpu")
         fit = ("train", rule_job("train", {"data": data}, model, specs, wildcards, f"results/logs/train/{name}.log"))

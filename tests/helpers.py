@@ -1,5 +1,6 @@
 """Running the workflow from tests: a private copy of it, and the snakemake CLI in a work directory."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -25,14 +26,18 @@ def copy_workflow(copy: Path) -> Path:
     return copy
 
 
-def snakemake(workflow: Path, workdir: Path, *args: str, config: dict = TINY, check: bool = True):
-    """Run the workflow in `workdir` with `config` written there as its config file."""
+def snakemake(
+    workflow: Path, workdir: Path, *args: str, config: dict = TINY, check: bool = True, env: dict | None = None
+):
+    """Run the workflow in `workdir` with `config` written there as its config file (and `env` added
+    to the environment)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
     command = [SNAKEMAKE, "-s", str(workflow / "Snakefile"), "--directory", str(workdir)]
     command += ["--configfile", str(config_path), "--cores", "2", *args]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    environment = dict(os.environ, **(env or {}))
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
     return result

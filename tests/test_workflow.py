@@ -3,6 +3,7 @@
 import shutil
 
 import pandas as pd
+import pytest
 import yaml
 from helpers import TINY, planned_jobs, snakemake
 
@@ -67,8 +68,10 @@ def test_rerun_after_a_complete_run_has_nothing_to_do(workflow, finished_run):
     assert planned_jobs(workflow, finished_run) == {}
 
 
-def test_fresh_runs_give_byte_identical_parquet_and_figures(workflow, finished_run, tmp_path):
-    snakemake(workflow, tmp_path)
+@pytest.mark.parametrize("worker", ["on", "off"])
+def test_fresh_runs_give_byte_identical_parquet_and_figures(workflow, finished_run, tmp_path, worker):
+    """Also with every step in a fresh process of its own instead of the warm worker's forks."""
+    snakemake(workflow, tmp_path, env={"ROBUSTLAW_WORKER": worker})
     for name in (
         "runs.parquet",
         "law_fit.parquet",

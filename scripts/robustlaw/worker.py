@@ -50,10 +50,10 @@ def run_step(name: str, job: Any) -> None:
     if os.environ.get("ROBUSTLAW_WORKER", "on") == "off":
         start = time.process_time()
         run_here(name, job)
-        record_cpu(name, time.process_time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        record_cpu(name, job, time.process_time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         return
     code, cpu_s, max_rss_kb = run_on_server(name, job)
-    record_cpu(name, cpu_s, max_rss_kb)
+    record_cpu(name, job, cpu_s, max_rss_kb)
     if code != 0:
         raise SystemExit(code)
 
@@ -62,7 +62,12 @@ def run_here(name: str, job: Any) -> None:
     importlib.import_module(f"{__package__}.steps.{name}").run(job)
 
 
-def record_cpu(name: str, cpu_s: float, max_rss_kb: int) -> None:
+def record_cpu(name: str, job: Any, cpu_s: float, max_rss_kb: int) -> None:
+    """The step's CPU time and peak memory, at the end of the job's log (Snakemake's benchmark file
+    measures the job's script, not the worker's child) and in ROBUSTLAW_CPU_LOG when set."""
+    if job.log:
+        with open(job.log[0], "a") as log:
+            log.write(f"step {name}: {cpu_s:.2f} s of CPU, peak memory {max_rss_kb / 1024:.0f} MiB\n")
     path = os.environ.get("ROBUSTLAW_CPU_LOG")
     if path:
         with open(path, "a") as log:

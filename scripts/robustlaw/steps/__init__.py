@@ -59,6 +59,5 @@ def rule_job(
 ) -> RuleJob:
     """The job of a rule, built by hand: to run a step without Snakemake (the tests,
     benchmarks/naive_baseline.py)."""
-    return HandMadeJob(
-        rule, Named(inputs), Named(outputs), Named(params), Named(wildcards), Named({"log": log}), threads
-    )
+    logs = Named({"log": log} if log else {})
+    return HandMadeJob(rule, Named(inputs), Named(outputs), Named(params), Named(wildcards), logs, threads)
