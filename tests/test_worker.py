@@ -123,7 +123,7 @@ def test_a_killed_server_is_replaced_by_the_next_job(runtime):
     [server] = servers(runtime)
     server.kill()
     server.wait(10)
-    assert list(runtime.glob("robustlaw-worker-*.sock"))  # a stale socket left behind
+    assert list(runtime.glob("robustlaw-worker-*/*.sock"))  # a stale socket left behind
     result = run_client(runtime, "generate_data", data_job(runtime, "after"))
     assert result.returncode == 0, result.stderr
     [replacement] = servers(runtime)

@@ -81,8 +81,18 @@ def server_address() -> Path:
     host_and_step = [socket.gethostname(), os.environ.get("SLURM_JOB_ID", ""), os.environ.get("SLURM_STEP_ID", "")]
     for part in [sys.executable, *sys.path, *host_and_step]:
         digest.update(f"{part}\0".encode())
-    folder = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(folder, f"robustlaw-worker-{os.getuid()}-{digest.hexdigest()[:20]}.sock")
+    return private_folder() / f"{digest.hexdigest()[:16]}.sock"
+
+
+def private_folder() -> Path:
+    """Where the user's servers listen: a folder only the user can enter, as the server runs the
+    pickled jobs it is sent (the server also checks each client's uid)."""
+    folder = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir(), f"robustlaw-worker-{os.getuid()}")
+    folder.mkdir(mode=0o700, exist_ok=True)
+    status = folder.stat()
+    if status.st_uid != os.getuid() or status.st_mode & 0o077:
+        raise RuntimeError(f"{folder} must belong to you and be closed to others (chmod 700) for robustlaw's worker")
+    return folder
 
 
 def run_on_server(name: str, job: Any) -> tuple[int, float, int]:
@@ -214,6 +224,10 @@ def accept_job(
     server_files: list[int],
 ) -> None:
     connection, _ = listener.accept()
+    _, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    if uid != os.getuid():
+        connection.close()
+        return
     try:
         header, streams, _, _ = socket.recv_fds(connection, HEADER.size, 3)
         header += receive_exactly(connection, HEADER.size - len(header))
