@@ -11,8 +11,8 @@ seconds without work (default 30).
 
 The server's address is a digest of the package's source, the interpreter and its import path,
 the host, the user and the SLURM job step: an edited module, another environment or another
-allocation never runs on a stale server. ROBUSTLAW_WORKER=off runs every step in the script's own
-process instead; results are the same bytes either way (tested).
+allocation never runs on a stale server. ROBUSTLAW_WORKER=off (the default off Linux) runs every
+step in the script's own process instead; results are the same bytes either way (tested).
 
 ROBUSTLAW_CPU_LOG, when set, names a file that gets one JSON line per step with the CPU seconds
 and peak memory of the step itself (benchmarks/throughput.py sums them).
@@ -47,7 +47,9 @@ START_TIMEOUT_S = 300
 
 def run_step(name: str, job: Any) -> None:
     """Run step `name` (robustlaw.steps.<name>.run) on a Snakemake job; exit as it did."""
-    if os.environ.get("ROBUSTLAW_WORKER", "on") == "off":
+    # Forking a process that has loaded torch and friends is safe on Linux; macOS's system
+    # frameworks are not fork-safe, so elsewhere each step runs in the script's own process.
+    if os.environ.get("ROBUSTLAW_WORKER", "on" if sys.platform == "linux" else "off") == "off":
         start = time.process_time()
         run_here(name, job)
         record_cpu(name, job, time.process_time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
