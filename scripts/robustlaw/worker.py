@@ -230,14 +230,16 @@ def accept_job(
     if uid != os.getuid():
         connection.close()
         return
+    streams: list[int] = []
     try:
         header, streams, _, _ = socket.recv_fds(connection, HEADER.size, 3)
         header += receive_exactly(connection, HEADER.size - len(header))
         request = receive_exactly(connection, HEADER.unpack(header)[0])
-    except (OSError, struct.error):
-        connection.close()
-        return
-    if len(streams) != 3:
+        if len(streams) != 3:
+            raise ValueError(f"{len(streams)} streams received, 3 expected")
+    except (OSError, struct.error, ValueError):
+        for stream in streams:
+            os.close(stream)
         connection.close()
         return
     pid = os.fork()
