@@ -1,10 +1,10 @@
 """Throughput of the default reproduction, cold, against the naive baseline, measured in one run.
 
 Runs `snakemake --cores N` on config.yaml in a fresh folder, then benchmarks/naive_baseline.py (the
-same grid, trainers, estimators and results, one Python process per configuration) in another, as a
-plain loop (one process at a time) and N at a time, and
-prints for each: wall time, CPU time summed over every process involved, and the share of that CPU
-spent outside the steps' own work (interpreter start, imports, Snakemake). Then the training
+same grid, trainers, estimators and results, one Python process per model: each seed of each
+configuration) in another, as a plain loop (one process at a time) and N at a time, and prints for
+each: wall time, CPU time summed over every process involved, and the share of that CPU spent
+outside the steps' own work (interpreter start, imports, Snakemake). Then the training
 throughput of the pipeline's models of width >= 256 in GFLOP/s, counting 6 n p FLOPs per full-batch
 step (and, beside it, the FLOPs torch's profiler counts in one such step), next to torch's matmul
 peak on one thread (each job's thread count) measured in the same run.
@@ -181,7 +181,7 @@ def main() -> None:
             baseline_dir.mkdir()
             baseline_command = [sys.executable, str(ROOT / "benchmarks" / "naive_baseline.py")]
             baseline = measure([*baseline_command, "--configfile", str(configfile), "--jobs", str(jobs)], baseline_dir)
-            report(f"naive baseline, one python process per configuration, {jobs} at a time", baseline)
+            report(f"naive baseline, one python process per model, {jobs} at a time", baseline)
             tables = [folder / "results" / "runs.parquet" for folder in (ours_dir, baseline_dir)]
             same = tables[0].read_bytes() == tables[1].read_bytes()
             print(f"  runs.parquet byte-identical to the pipeline's: {same}")

@@ -1,11 +1,11 @@
-"""The naive baseline: the default reproduction scripted by hand, one Python process per configuration.
+"""The naive baseline: the default reproduction scripted by hand, one Python process per model.
 
 What a user without a workflow manager would write: a loop that starts one fresh Python process per
-dataset (draw it, compute its floor), then one per configuration (train or fit the model, then
-bracket its Lipschitz constant), then one for the tables, figures and manifest, `--jobs` processes
-at a time. Each process runs the pipeline's own steps in-process (ROBUSTLAW_WORKER=off) on the same
-files, so the results are the pipeline's; benchmarks/default_run.py times the two against each other
-and compares runs.parquet byte for byte.
+dataset (draw it, compute its floor), then one per model to fit, i.e. per seed of every
+configuration (train or fit the model, then bracket its Lipschitz constant), then one for the
+tables, figures and manifest, `--jobs` processes at a time. Each process runs the pipeline's own
+steps in-process (ROBUSTLAW_WORKER=off) on the same files, so the results are the pipeline's;
+benchmarks/default_run.py times the two against each other and compares runs.parquet byte for byte.
 
     .venv/bin/python benchmarks/naive_baseline.py [--configfile config.yaml] [--jobs 2]
 
@@ -61,41 +61,51 @@ def dataset_steps(grid: Grid, dataset: str) -> Steps:
     ]
 
 
-def configuration_steps(config: dict, grid: Grid, run: dict) -> Steps:
-    name = "{dataset}/{model}/{trainer}/seed{seed}".format(**run)
-    wildcards = {key: str(value) for key, value in run.items()}
+def model_steps(config: dict, grid: Grid, run: dict) -> Steps:
+    """Fit one seed's model, then bracket it: the pipeline's configuration steps with one seed."""
+    folder = "{dataset}/{model}/{trainer}".format(**run)
+    wildcards = {key: str(run[key]) for key in ("dataset", "model", "trainer")}
     data = f"results/data/{run['dataset']}.safetensors"
-    model = {"model": f"results/models/{name}.safetensors", "record": f"results/models/{name}.json"}
-    specs = {"dataset": grid.datasets[run["dataset"]], "model": grid.models[run["model"]]}
+    models = {"models": f"results/models/{folder}"}
+    specs = {"seeds": [run["seed"]], "dataset": grid.datasets[run["dataset"]], "model": grid.models[run["model"]]}
+    log = "{dataset}/{model}/{trainer}/seed{seed}.log".format(**run)
     if run["trainer"] == CLOSED_FORM:
-        # fit_control's outputs have no trainer wildcard; lipschitz's have it, in the path's order.
+        # fit_control's folder has no trainer wildcard; lipschitz's has it, in the path's order.
         fit_wildcards = {key: value for key, value in wildcards.items() if key != "trainer"}
-        log = "results/logs/fit_control/{dataset}/{model}/seed{seed}.log".format(**run)
-        fit = ("fit_control", rule_job("fit_control", {"data": data}, model, specs, fit_wildcards, log))
+        fit = (
+            "fit_control",
+            rule_job("fit_control", {"data": data}, models, specs, fit_wildcards, f"results/logs/fit_control/{log}"),
+        )
     else:
         specs.update(trainer=grid.trainers[run["trainer"]], device="cuda" if config["gpu"] else "cpu")
-        fit = ("train", rule_job("train", {"data": data}, model, specs, wildcards, f"results/logs/train/{name}.log"))
+        fit = ("train", rule_job("train", {"data": data}, models, specs, wildcards, f"results/logs/train/{log}"))
     bracket = rule_job(
         "lipschitz",
-        inputs={"model": model["model"], "data": data},
-        outputs={"bracket": f"results/lipschitz/{name}.json"},
-        params={"settings": config["lipschitz"]},
+        inputs={**models, "data": data},
+        outputs={"brackets": f"results/lipschitz/{folder}"},
+        params={"seeds": [run["seed"]], "settings": config["lipschitz"]},
         wildcards=wildcards,
-        log=f"results/logs/lipschitz/{name}.log",
+        log=f"results/logs/lipschitz/{log}",
     )
     return [fit, ("lipschitz", bracket)]
 
 
 def summary_steps(config: dict, grid: Grid) -> Steps:
     names = ["{dataset}/{model}/{trainer}/seed{seed}".format(**run) for run in grid.runs]
+    folders = sorted({"{dataset}/{model}/{trainer}".format(**run) for run in grid.runs})
     tables = {name: f"results/{name}.parquet" for name in ("runs", "law_fit", "frontier")}
     figures = {
         f"{figure}_{ext}": f"results/figures/{figure}.{ext}" for figure in FIGURE_NAMES for ext in ("png", "svg")
     }
     aggregate_inputs = {
+        "models": [f"results/models/{folder}" for folder in folders],
+        "brackets": [f"results/lipschitz/{folder}" for folder in folders],
+        "floors": [f"results/data/{dataset}.floor.json" for dataset in grid.datasets],
+    }
+    aggregate_params = {
         "records": [f"results/models/{name}.json" for name in names],
         "brackets": [f"results/lipschitz/{name}.json" for name in names],
-        "floors": [f"results/data/{dataset}.floor.json" for dataset in grid.datasets],
+        "config": config,
     }
     aggregate_outputs = {
         "runs": tables["runs"],
@@ -104,16 +114,15 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
     }
     fit_outputs = {"fits": tables["law_fit"], "frontier": tables["frontier"], "page": "results/report/law_fit.html"}
     result_files = [*tables.values(), "results/timings.tsv", *figures.values()]
-    for name in names:
-        result_files += [f"results/models/{name}.safetensors", f"results/models/{name}.json"]
-        result_files += [f"results/lipschitz/{name}.json"]
     for dataset in grid.datasets:
         result_files += [f"results/data/{dataset}.safetensors", f"results/data/{dataset}.floor.json"]
+    run_files = [f"results/models/{name}{suffix}" for name in names for suffix in (".safetensors", ".json")]
+    run_files += [f"results/lipschitz/{name}.json" for name in names]
     return [
         (
             "aggregate",
             rule_job(
-                "aggregate", aggregate_inputs, aggregate_outputs, {"config": config}, {}, "results/logs/aggregate.log"
+                "aggregate", aggregate_inputs, aggregate_outputs, aggregate_params, {}, "results/logs/aggregate.log"
             ),
         ),
         (
@@ -139,7 +148,7 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
                 "manifest",
                 {"files": result_files},
                 {"manifest": "results/MANIFEST.sha256"},
-                {},
+                {"run_files": run_files},
                 {},
                 "results/logs/manifest.log",
             ),
@@ -179,7 +188,7 @@ def main() -> None:
     grid = build_grid(config)
     with tempfile.TemporaryDirectory() as scratch:
         run_processes([dataset_steps(grid, dataset) for dataset in grid.datasets], args.jobs, Path(scratch))
-        run_processes([configuration_steps(config, grid, run) for run in grid.runs], args.jobs, Path(scratch))
+        run_processes([model_steps(config, grid, run) for run in grid.runs], args.jobs, Path(scratch))
         run_processes([summary_steps(config, grid)], args.jobs, Path(scratch))
 
 

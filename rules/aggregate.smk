@@ -1,10 +1,12 @@
 FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=["png", "svg"])
+MODEL_FOLDERS = "results/models/{dataset}/{model}/{trainer}"
+BRACKET_FOLDERS = "results/lipschitz/{dataset}/{model}/{trainer}"
 
 
 rule aggregate:
     input:
-        records=run_files("results/models/{dataset}/{model}/{trainer}/seed{seed}.json"),
-        brackets=run_files("results/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.json"),
+        models=configuration_folders(MODEL_FOLDERS),
+        brackets=configuration_folders(BRACKET_FOLDERS),
         floors=expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         code=package_modules("aggregate"),
     output:
@@ -26,6 +28,8 @@ rule aggregate:
         mem_mb=2000,
         runtime=10,
     params:
+        records=run_files(MODEL_FOLDERS, ".json"),
+        brackets=run_files(BRACKET_FOLDERS, ".json"),
         config=config,
     script:
         "../scripts/aggregate.py"
@@ -97,12 +101,10 @@ rule manifest:
             "results/frontier.parquet",
             "results/timings.tsv",
             *FIGURES,
-            *run_files("results/models/{dataset}/{model}/{trainer}/seed{seed}.safetensors"),
-            *run_files("results/models/{dataset}/{model}/{trainer}/seed{seed}.json"),
-            *run_files("results/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.json"),
             *expand("results/data/{dataset}.safetensors", dataset=DATASETS),
             *expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         ],
+        folders=[*configuration_folders(MODEL_FOLDERS), *configuration_folders(BRACKET_FOLDERS)],
         code=package_modules("manifest"),
     output:
         "results/MANIFEST.sha256",
@@ -116,5 +118,11 @@ rule manifest:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        run_files=[
+            *run_files(MODEL_FOLDERS, ".safetensors"),
+            *run_files(MODEL_FOLDERS, ".json"),
+            *run_files(BRACKET_FOLDERS, ".json"),
+        ],
     script:
         "../scripts/manifest.py"

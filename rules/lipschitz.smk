@@ -1,14 +1,15 @@
+# One job per configuration, as for training: the brackets of all its seeds, one file per seed.
 rule lipschitz:
     input:
-        model="results/models/{dataset}/{model}/{trainer}/seed{seed}.safetensors",
+        models="results/models/{dataset}/{model}/{trainer}",
         data="results/data/{dataset}.safetensors",
         code=package_modules("lipschitz"),
     output:
-        "results/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.json",
+        brackets=directory("results/lipschitz/{dataset}/{model}/{trainer}"),
     log:
-        "results/logs/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.log",
+        "results/logs/lipschitz/{dataset}/{model}/{trainer}.log",
     benchmark:
-        "results/benchmarks/lipschitz/{dataset}/{model}/{trainer}/seed{seed}.tsv"
+        "results/benchmarks/lipschitz/{dataset}/{model}/{trainer}.tsv"
     group:
         "model"
     conda:
@@ -18,6 +19,7 @@ rule lipschitz:
         mem_mb=4000,
         runtime=60,
     params:
+        seeds=configuration_seeds,
         settings=config["lipschitz"],
     script:
         "../scripts/lipschitz.py"

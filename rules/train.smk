@@ -1,19 +1,22 @@
+# One job per configuration (dataset, model, trainer): it fits every seed of that configuration in
+# one process, one seed after another, and writes each seed's checkpoint and record into the
+# configuration's folder. A changed width, trainer or seed list reruns only the configurations it
+# touches; each seed's numbers are the same as those of a job of its own.
 rule train:
     input:
         data="results/data/{dataset}.safetensors",
         code=package_modules("train"),
     output:
-        model="results/models/{dataset}/{model}/{trainer}/seed{seed}.safetensors",
-        record="results/models/{dataset}/{model}/{trainer}/seed{seed}.json",
+        models=directory("results/models/{dataset}/{model}/{trainer}"),
     log:
-        "results/logs/train/{dataset}/{model}/{trainer}/seed{seed}.log",
+        "results/logs/train/{dataset}/{model}/{trainer}.log",
     benchmark:
-        "results/benchmarks/train/{dataset}/{model}/{trainer}/seed{seed}.tsv"
+        "results/benchmarks/train/{dataset}/{model}/{trainer}.tsv"
     wildcard_constraints:
         model=NETWORK_IDS,
         trainer=TRAINER_IDS,
-    # On a cluster, a model's training and evaluation run in one submission; the SLURM profile
-    # batches several models into one job with --group-components.
+    # On a cluster, a configuration's training and evaluation run in one submission; the SLURM
+    # profile batches several configurations into one job with --group-components.
     group:
         "model"
     conda:
@@ -25,6 +28,7 @@ rule train:
         runtime=60,
         gpu=1 if config["gpu"] else 0,
     params:
+        seeds=configuration_seeds,
         device="cuda" if config["gpu"] else "cpu",
         dataset=lambda wildcards: DATASETS[wildcards.dataset],
         model=lambda wildcards: MODELS[wildcards.model],
@@ -38,12 +42,11 @@ rule fit_control:
         data="results/data/{dataset}.safetensors",
         code=package_modules("fit_control"),
     output:
-        model="results/models/{dataset}/{model}/closed_form/seed{seed}.safetensors",
-        record="results/models/{dataset}/{model}/closed_form/seed{seed}.json",
+        models=directory("results/models/{dataset}/{model}/closed_form"),
     log:
-        "results/logs/fit_control/{dataset}/{model}/seed{seed}.log",
+        "results/logs/fit_control/{dataset}/{model}.log",
     benchmark:
-        "results/benchmarks/fit_control/{dataset}/{model}/seed{seed}.tsv"
+        "results/benchmarks/fit_control/{dataset}/{model}.tsv"
     wildcard_constraints:
         model=CONTROL_IDS,
     group:
@@ -55,6 +58,7 @@ rule fit_control:
         mem_mb=4000,
         runtime=30,
     params:
+        seeds=configuration_seeds,
         dataset=lambda wildcards: DATASETS[wildcards.dataset],
         model=lambda wildcards: MODELS[wildcards.model],
     script:

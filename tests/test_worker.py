@@ -101,9 +101,9 @@ def test_a_cancelled_job_stops_its_forked_child(runtime):
     config = validated_config()
     dataset, trainer = config["datasets"][0], dict(config["trainers"][0], learning_rate=0.0, max_steps=10**9)
     model = {"family": "mlp", "activation": "relu", "depth": 2, "width": 16}
-    outputs = {"model": str(runtime / "m.safetensors"), "record": str(runtime / "m.json")}
-    wildcards = {"dataset": "d", "model": "relu2-k16", "trainer": "long", "seed": "0"}
-    params = {"device": "cpu", "dataset": dataset, "model": model, "trainer": trainer}
+    outputs = {"models": str(runtime / "models")}
+    wildcards = {"dataset": "d", "model": "relu2-k16", "trainer": "long"}
+    params = {"seeds": [0], "device": "cpu", "dataset": dataset, "model": model, "trainer": trainer}
     data = {"data": str(runtime / "data.safetensors")}
     job = rule_job("train", data, outputs, params, wildcards, str(runtime / "train.log"))
     client = run_client(runtime, "train", job, wait=False)
@@ -115,7 +115,7 @@ def test_a_cancelled_job_stops_its_forked_child(runtime):
     client.send_signal(signal.SIGKILL)
     client.wait()
     assert psutil.wait_procs([child], timeout=10)[1] == []  # gone, not still training
-    assert not Path(outputs["model"]).exists()
+    assert not list(runtime.glob("models/seed0.*"))
 
 
 def test_a_killed_server_is_replaced_by_the_next_job(runtime):

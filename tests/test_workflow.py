@@ -17,6 +17,11 @@ def grid_size() -> tuple[int, int]:
     return trained, len(TINY["controls"][0]["widths"]) * seeds
 
 
+def configuration_count() -> tuple[int, int]:
+    """(trained configurations, control configurations) of the tiny config: one job each per stage."""
+    return len(TINY["models"][0]["widths"]) * len(TINY["trainers"]), len(TINY["controls"][0]["widths"])
+
+
 def test_runs_parquet_has_the_documented_schema_and_one_row_per_model(finished_run):
     runs = pd.read_parquet(finished_run / "results" / "runs.parquet")
     d = TINY["datasets"][0]["d"]
@@ -88,9 +93,20 @@ def test_changing_one_width_reruns_only_that_width(workflow, finished_run, tmp_p
     changed = yaml.safe_load(yaml.safe_dump(TINY))
     changed["models"][0]["widths"] = [TINY["models"][0]["widths"][0], 5]
     jobs = planned_jobs(workflow, workdir, changed)
-    per_width = len(TINY["trainers"]) * len(TINY["seeds"])
+    per_width = len(TINY["trainers"])  # one job per configuration, all seeds in it
     stages = {"aggregate": 1, "law_fit": 1, "figures": 1, "manifest": 1, "all": 1}
     assert jobs == {"train": per_width, "lipschitz": per_width, **stages}
+
+
+def test_adding_a_seed_to_the_controls_reruns_only_their_configurations(workflow, finished_run, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished_run, workdir, symlinks=True)
+    changed = yaml.safe_load(yaml.safe_dump(TINY))
+    changed["controls"][0]["seeds"] = [*TINY["seeds"], 7]
+    jobs = planned_jobs(workflow, workdir, changed)
+    controls = configuration_count()[1]
+    stages = {"aggregate": 1, "law_fit": 1, "figures": 1, "manifest": 1, "all": 1}
+    assert jobs == {"fit_control": controls, "lipschitz": controls, **stages}
 
 
 def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workflow, finished_run, tmp_path):
@@ -104,7 +120,7 @@ def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workf
     finally:
         module.write_text(source)
     stages = {"aggregate": 1, "law_fit": 1, "figures": 1, "manifest": 1, "all": 1}
-    assert jobs == {"lipschitz": sum(grid_size()), **stages}
+    assert jobs == {"lipschitz": sum(configuration_count()), **stages}
 
 
 def test_report_bundles_the_figures(workflow, finished_run):

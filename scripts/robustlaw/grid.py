@@ -1,4 +1,5 @@
-"""The grid a validated config asks for: named datasets, models, trainers, and every run.
+"""The grid a validated config asks for: named datasets, models, trainers, every run, and the
+configurations (a run without its seed) that the workflow fits and evaluates one job each.
 
 Standard library only: Snakemake's own process builds the grid (rules/common.smk) and so does
 benchmarks/naive_baseline.py. Mistakes are raised as ConfigError naming the config key, before
@@ -28,6 +29,7 @@ class Grid:
     trainers: dict[str, dict]  # trainer name -> its config entry
     models: dict[str, dict]  # model id -> family, width (and activation, depth for networks)
     runs: list[dict]  # dataset, model, trainer, seed of every model to fit
+    configurations: list[dict]  # dataset, model, trainer and the seeds of that configuration's runs
 
 
 def build_grid(config: dict) -> Grid:
@@ -38,7 +40,23 @@ def build_grid(config: dict) -> Grid:
     check_datasets(datasets)
     trainers = unique_by_id(config["trainers"], lambda spec: spec["name"], "trainers")
     models, runs = expand_runs(config, datasets, trainers)
-    return Grid(datasets, trainers, models, runs)
+    return Grid(datasets, trainers, models, runs, configurations(runs))
+
+
+def configurations(runs: list[dict]) -> list[dict]:
+    """The runs grouped by (dataset, model, trainer), in the order of their first run, seeds in run order."""
+    grouped: dict[tuple, list] = {}
+    for run in runs:
+        grouped.setdefault((run["dataset"], run["model"], run["trainer"]), []).append(run["seed"])
+    return [
+        dict(dataset=dataset, model=model, trainer=trainer, seeds=seeds)
+        for (dataset, model, trainer), seeds in grouped.items()
+    ]
+
+
+def run_file(folder: str, seed: int, suffix: str) -> str:
+    """The file of one seed's run in its configuration's folder: seed<seed><suffix>."""
+    return f"{folder}/seed{seed}{suffix}"
 
 
 def data_settings(grid: Grid, dataset: str) -> dict:

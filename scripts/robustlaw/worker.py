@@ -15,7 +15,7 @@ allocation never runs on a stale server. ROBUSTLAW_WORKER=off (the default off L
 step in the script's own process instead; results are the same bytes either way (tested).
 
 ROBUSTLAW_CPU_LOG, when set, names a file that gets one JSON line per step with the CPU seconds
-and peak memory of the step itself (benchmarks/throughput.py sums them).
+and peak memory of the step itself (benchmarks/default_run.py sums them).
 """
 
 import fcntl

@@ -15,8 +15,8 @@ from . import RuleJob
 def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "aggregate")
     config = job.params.config
-    records = [read_json(path) for path in job.input.records]
-    brackets = [read_json(path) for path in job.input.brackets]
+    records = [read_json(path) for path in job.params.records]
+    brackets = [read_json(path) for path in job.params.brackets]
     floors = {floor["dataset"]: floor["l_sep"] for floor in map(read_json, job.input.floors)}
     table = runs_table(records, brackets, floors)
     write_parquet(table, job.output.runs, table_metadata(config, RUN_COLUMNS))

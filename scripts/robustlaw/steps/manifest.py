@@ -12,5 +12,8 @@ def run(job: RuleJob) -> None:
     # The manifest sits at the root of the results folder; paths in it are relative to that folder.
     manifest = Path(job.output[0])
     assert manifest.name == MANIFEST_NAME
-    write_manifest(manifest.parent, list(job.input.files))
-    log.info(f"{len(job.input.files)} files listed")
+    # Each run's files, inside the configurations' folders, are listed by name: a folder's
+    # bookkeeping (Snakemake's .snakemake_timestamp) is not a result.
+    files = [*job.input.files, *job.params.run_files]
+    write_manifest(manifest.parent, files)
+    log.info(f"{len(files)} files listed")

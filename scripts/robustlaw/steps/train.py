@@ -1,8 +1,10 @@
-"""The work of rule train: one model (dataset, model, trainer, seed) trained full-batch to the fit criterion."""
+"""The work of rule train: every seed of one configuration (dataset, model, trainer) trained full-batch to the
+fit criterion, one after another."""
 
 import torch
 
-from ..io import load_dataset, save_checkpoint, write_json
+from ..grid import run_file
+from ..io import DATASET_ARRAYS, load_dataset, save_checkpoint, write_json
 from ..models import MLP
 from ..records import FitOutcome, fit_record
 from ..runtime import configure_torch, file_logger
@@ -15,13 +17,16 @@ def run(job: RuleJob) -> None:
     configure_torch(job.threads)
     log = file_logger(job.log[0], "train")
     device = torch.device("cuda" if job.params.device == "cuda" and torch.cuda.is_available() else "cpu")
-    ids = dict(job.wildcards.items())
-    dataset, model_spec, trainer = job.params.dataset, job.params.model, job.params.trainer
     arrays, meta = load_dataset(job.input.data)
-    x_train, y_train, x_test, y_test = (
-        torch.from_numpy(arrays[name]).to(device) for name in ("x_train", "y_train", "x_test", "y_test")
-    )
+    data = {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}
+    for seed in job.params.seeds:
+        ids = {**dict(job.wildcards.items()), "seed": str(seed)}
+        train_seed(job, ids, data, meta, device, log)
 
+
+def train_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], meta: dict, device, log) -> None:
+    """Fit one seed of the job's configuration; write its checkpoint and record."""
+    dataset, model_spec, trainer = job.params.dataset, job.params.model, job.params.trainer
     target_mse = meta["noise_variance"] - dataset["eps"]
     spec = TrainSpec(
         optimizer=trainer["optimizer"],
@@ -49,16 +54,16 @@ def run(job: RuleJob) -> None:
     p = model.parameter_count()
     log.info(f"training {ids} on {device}: p={p}, target train MSE <= {target_mse}")
     result = train_full_batch(
-        model, x_train, y_train, spec, log=log.info, generator=torch_generator("probes", *seed_parts)
+        model, data["x_train"], data["y_train"], spec, log=log.info, generator=torch_generator("probes", *seed_parts)
     )
 
-    save_checkpoint(job.output.model, model)
+    save_checkpoint(run_file(job.output.models, ids["seed"], ".safetensors"), model)
     outcome = FitOutcome(
         p=p,
         p_eff=p,
         target_mse=target_mse,
         train_mse=result.train_mse,
-        test_mse=mse(model, x_test, y_test),
+        test_mse=mse(model, data["x_test"], data["y_test"]),
         fitted=result.fitted,
         status=result.status,
         diverged=result.diverged,
@@ -68,5 +73,6 @@ def run(job: RuleJob) -> None:
         wall_time_s=result.wall_time_s,
         device=device.type,
     )
-    write_json(job.output.record, fit_record(ids, dataset, model_spec, trainer, meta, outcome))
+    record = fit_record(ids, dataset, model_spec, trainer, meta, outcome)
+    write_json(run_file(job.output.models, ids["seed"], ".json"), record)
     log.info(f"done: steps={result.steps} train_mse={result.train_mse:.6g} status={result.status}")
