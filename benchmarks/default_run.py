@@ -72,13 +72,14 @@ def measure(command: list[str], workdir: Path) -> Measured:
         os.environ,
         ROBUSTLAW_CPU_LOG=str(cpu_log),
         XDG_RUNTIME_DIR=str(workdir),  # a fresh worker server: the run starts cold
-        ROBUSTLAW_WORKER_IDLE="1",
     )
     cpu_before = children_cpu_s()
     start = time.perf_counter()
     subprocess.run(command, check=True, env=environment, cwd=workdir)
     wall = time.perf_counter() - start
-    while True:  # the worker server, once idle
+    # The worker server, once idle (ROBUSTLAW_WORKER_IDLE, as a user has it: a shorter wait could
+    # let it exit between two jobs and start again, which a user's run would not pay).
+    while True:
         try:
             os.wait4(-1, 0)
         except ChildProcessError:
