@@ -27,7 +27,15 @@ from snakemake.utils import validate
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from robustlaw.grid import CLOSED_FORM, FIGURE_NAMES, Grid, build_grid, data_settings  # noqa: E402
+from robustlaw.grid import (  # noqa: E402
+    CLOSED_FORM,
+    FIGURE_NAMES,
+    Grid,
+    build_grid,
+    configuration_folders,
+    data_settings,
+    run_files,
+)
 from robustlaw.steps import rule_job  # noqa: E402
 from robustlaw.worker import run_step  # noqa: E402
 
@@ -91,22 +99,19 @@ def model_steps(config: dict, grid: Grid, run: dict) -> Steps:
 
 
 def summary_steps(config: dict, grid: Grid) -> Steps:
-    names = ["{dataset}/{model}/{trainer}/seed{seed}".format(**run) for run in grid.runs]
-    folders = sorted({"{dataset}/{model}/{trainer}".format(**run) for run in grid.runs})
+    folders = {kind: f"results/{kind}/{{dataset}}/{{model}}/{{trainer}}" for kind in ("models", "lipschitz")}
     tables = {name: f"results/{name}.parquet" for name in ("runs", "law_fit", "frontier")}
     figures = {
         f"{figure}_{ext}": f"results/figures/{figure}.{ext}" for figure in FIGURE_NAMES for ext in ("png", "svg")
     }
+    records = run_files(grid.configurations, folders["models"], ".json")
+    brackets = run_files(grid.configurations, folders["lipschitz"], ".json")
     aggregate_inputs = {
-        "models": [f"results/models/{folder}" for folder in folders],
-        "brackets": [f"results/lipschitz/{folder}" for folder in folders],
+        "models": configuration_folders(grid.configurations, folders["models"]),
+        "brackets": configuration_folders(grid.configurations, folders["lipschitz"]),
         "floors": [f"results/data/{dataset}.floor.json" for dataset in grid.datasets],
     }
-    aggregate_params = {
-        "records": [f"results/models/{name}.json" for name in names],
-        "brackets": [f"results/lipschitz/{name}.json" for name in names],
-        "config": config,
-    }
+    aggregate_params = {"records": records, "brackets": brackets, "config": config}
     aggregate_outputs = {
         "runs": tables["runs"],
         "timings": "results/timings.tsv",
@@ -116,8 +121,7 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
     result_files = [*tables.values(), "results/timings.tsv", *figures.values()]
     for dataset in grid.datasets:
         result_files += [f"results/data/{dataset}.safetensors", f"results/data/{dataset}.floor.json"]
-    run_files = [f"results/models/{name}{suffix}" for name in names for suffix in (".safetensors", ".json")]
-    run_files += [f"results/lipschitz/{name}.json" for name in names]
+    checkpoints = run_files(grid.configurations, folders["models"], ".safetensors")
     return [
         (
             "aggregate",
@@ -148,7 +152,7 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
                 "manifest",
                 {"files": result_files},
                 {"manifest": "results/MANIFEST.sha256"},
-                {"run_files": run_files},
+                {"run_files": [*checkpoints, *records, *brackets]},
                 {},
                 "results/logs/manifest.log",
             ),

@@ -1,12 +1,20 @@
 FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=["png", "svg"])
-MODEL_FOLDERS = "results/models/{dataset}/{model}/{trainer}"
-BRACKET_FOLDERS = "results/lipschitz/{dataset}/{model}/{trainer}"
+# Each configuration's folder of models and of brackets, and the files of its seeds in them.
+MODEL_FOLDER, BRACKET_FOLDER = (
+    "results/models/{dataset}/{model}/{trainer}",
+    "results/lipschitz/{dataset}/{model}/{trainer}",
+)
+MODEL_FOLDERS = grid.configuration_folders(CONFIGURATIONS, MODEL_FOLDER)
+BRACKET_FOLDERS = grid.configuration_folders(CONFIGURATIONS, BRACKET_FOLDER)
+CHECKPOINTS = grid.run_files(CONFIGURATIONS, MODEL_FOLDER, ".safetensors")
+RECORDS = grid.run_files(CONFIGURATIONS, MODEL_FOLDER, ".json")
+BRACKETS = grid.run_files(CONFIGURATIONS, BRACKET_FOLDER, ".json")
 
 
 rule aggregate:
     input:
-        models=configuration_folders(MODEL_FOLDERS),
-        brackets=configuration_folders(BRACKET_FOLDERS),
+        models=MODEL_FOLDERS,
+        brackets=BRACKET_FOLDERS,
         floors=expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         code=package_modules("aggregate"),
     output:
@@ -28,8 +36,8 @@ rule aggregate:
         mem_mb=2000,
         runtime=10,
     params:
-        records=run_files(MODEL_FOLDERS, ".json"),
-        brackets=run_files(BRACKET_FOLDERS, ".json"),
+        records=RECORDS,
+        brackets=BRACKETS,
         config=config,
     script:
         "../scripts/aggregate.py"
@@ -104,7 +112,7 @@ rule manifest:
             *expand("results/data/{dataset}.safetensors", dataset=DATASETS),
             *expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         ],
-        folders=[*configuration_folders(MODEL_FOLDERS), *configuration_folders(BRACKET_FOLDERS)],
+        folders=[*MODEL_FOLDERS, *BRACKET_FOLDERS],
         code=package_modules("manifest"),
     output:
         "results/MANIFEST.sha256",
@@ -119,10 +127,6 @@ rule manifest:
         mem_mb=1000,
         runtime=10,
     params:
-        run_files=[
-            *run_files(MODEL_FOLDERS, ".safetensors"),
-            *run_files(MODEL_FOLDERS, ".json"),
-            *run_files(BRACKET_FOLDERS, ".json"),
-        ],
+        run_files=[*CHECKPOINTS, *RECORDS, *BRACKETS],
     script:
         "../scripts/manifest.py"

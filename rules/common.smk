@@ -36,7 +36,7 @@ validate_config(config)
 
 
 GRID = grid.build_grid(config)
-DATASETS, TRAINERS, MODELS, RUNS = GRID.datasets, GRID.trainers, GRID.models, GRID.runs
+DATASETS, TRAINERS, MODELS = GRID.datasets, GRID.trainers, GRID.models
 CONFIGURATIONS = GRID.configurations
 SEEDS = {(entry["dataset"], entry["model"], entry["trainer"]): entry["seeds"] for entry in CONFIGURATIONS}
 CLOSED_FORM, FIGURE_NAMES = grid.CLOSED_FORM, grid.FIGURE_NAMES
@@ -116,13 +116,3 @@ def data_settings(dataset):
 def configuration_seeds(wildcards):
     """The seeds of the configuration (dataset, model, trainer) that a job fits or evaluates."""
     return SEEDS[wildcards.dataset, wildcards.model, wildcards.get("trainer", CLOSED_FORM)]
-
-
-def configuration_folders(pattern):
-    """One folder per configuration: pattern filled in with its dataset, model and trainer."""
-    return [pattern.format(**entry) for entry in CONFIGURATIONS]
-
-
-def run_files(pattern, suffix):
-    """The files of every run in the configuration folders `pattern`, one per seed."""
-    return [grid.run_file(pattern.format(**entry), seed, suffix) for entry in CONFIGURATIONS for seed in entry["seeds"]]

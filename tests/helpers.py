@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import yaml
+from snakemake.utils import validate
+
+from robustlaw.steps import RuleJob, rule_job
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -51,3 +54,18 @@ def planned_jobs(workflow: Path, workdir: Path, config: dict = TINY) -> dict[str
     table = output.split("Job stats:", 1)[1]
     counts = re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.MULTILINE)
     return {rule: int(count) for rule, count in counts if rule != "total"}
+
+
+def validated_config() -> dict:
+    """The tiny config as Snakemake sees it: validated, defaults filled in."""
+    config = yaml.safe_load((ROOT / "tests" / "tiny_config.yaml").read_text())
+    validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
+    return config
+
+
+def data_job(folder: Path, name: str = "data") -> RuleJob:
+    """A generate_data job drawing the tiny config's dataset into folder/<name>.safetensors."""
+    dataset = validated_config()["datasets"][0]
+    settings = {key: value for key, value in dataset.items() if key != "eps"}
+    outputs = {"data": str(folder / f"{name}.safetensors")}
+    return rule_job("generate_data", {}, outputs, {"spec": settings}, {}, str(folder / f"{name}.log"))

@@ -12,20 +12,12 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-import yaml
-from helpers import ROOT
-from snakemake.utils import validate
+from helpers import ROOT, data_job, validated_config
 
 from robustlaw.io import load_dataset
 from robustlaw.steps import RuleJob, rule_job
 
 SCRIPTS = ROOT / "scripts"
-
-
-def validated_config() -> dict:
-    config = yaml.safe_load((ROOT / "tests" / "tiny_config.yaml").read_text())
-    validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
-    return config
 
 
 def run_client(tmp_path: Path, step: str, job: RuleJob, worker: str = "on", wait: bool = True):
@@ -62,13 +54,6 @@ def runtime(tmp_path):
     yield tmp_path
     for server in servers(tmp_path):
         server.kill()
-
-
-def data_job(folder: Path, name: str = "data") -> RuleJob:
-    dataset = validated_config()["datasets"][0]
-    settings = {key: value for key, value in dataset.items() if key != "eps"}
-    outputs = {"data": str(folder / f"{name}.safetensors")}
-    return rule_job("generate_data", {}, outputs, {"spec": settings}, {}, str(folder / f"{name}.log"))
 
 
 def test_steps_on_one_warm_server_write_the_bytes_a_fresh_process_writes(runtime):

@@ -59,6 +59,16 @@ def run_file(folder: str, seed: int, suffix: str) -> str:
     return f"{folder}/seed{seed}{suffix}"
 
 
+def configuration_folders(configurations: list[dict], pattern: str) -> list[str]:
+    """One folder per configuration: `pattern` filled in with its dataset, model and trainer."""
+    return [pattern.format(**entry) for entry in configurations]
+
+
+def run_files(configurations: list[dict], pattern: str, suffix: str) -> list[str]:
+    """The file of every run in the configuration folders `pattern`, one per seed."""
+    return [run_file(pattern.format(**entry), seed, suffix) for entry in configurations for seed in entry["seeds"]]
+
+
 def data_settings(grid: Grid, dataset: str) -> dict:
     """The keys that shape a dataset's draw; eps is a fit criterion and must not redraw the data."""
     return {key: value for key, value in grid.datasets[dataset].items() if key != "eps"}
