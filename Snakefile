@@ -2,7 +2,11 @@
 # Stages: data -> train -> lipschitz -> aggregate. See README.md.
 
 
-configfile: "config.yaml"
+# A config file is a whole study: config.yaml, the default reproduction, is read only when no
+# --configfile is given, so a study never inherits the default's grid entries.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 report: "report/workflow.rst"

@@ -1,15 +1,20 @@
-"""Throughput of the default reproduction, cold, against the naive baseline, measured in one run.
+"""Wall and CPU time of the default reproduction, cold, against the last commit with the warm worker and
+against the naive baseline, all measured in one run.
 
-Runs `snakemake --cores N` on config.yaml in a fresh folder, then benchmarks/naive_baseline.py (the
-same grid, trainers, estimators and results, one Python process per model: each seed of each
-configuration) in another, as a plain loop (one process at a time) and N at a time, and prints for
-each: wall time, CPU time summed over every process involved, and the share of that CPU spent
-outside the steps' own work (interpreter start, imports, Snakemake). Then the training
-throughput of the pipeline's models of width >= 256 in GFLOP/s, counting 6 n p FLOPs per full-batch
-step (and, beside it, the FLOPs torch's profiler counts in one such step), next to torch's matmul
-peak on one thread (each job's thread count) measured in the same run.
+Runs `snakemake --cores N` on config.yaml in a fresh folder with this checkout, then the same with the
+last commit that ran every step in a warm fork server (--worker-commit, checked out in a temporary git
+worktree and imported through PYTHONPATH), then benchmarks/naive_baseline.py (the same grid, trainers,
+estimators and results, one Python process per model: each seed of each configuration) as a plain loop
+and N processes at a time. For each it prints the wall time, the CPU time summed over every process
+involved (a server left behind included), and the share of that CPU spent outside the models' own
+work (training, closed-form fits and brackets, as timings.tsv gives them: interpreter start, imports,
+data, tables, figures, Snakemake); then the ratios, and whether runs.parquet holds the same data
+(its metadata names the commit, so the bytes differ across commits). Last, the training throughput of
+the pipeline's models of width >= 256 in GFLOP/s, counting 6 n p FLOPs per full-batch step (and the
+FLOPs torch's profiler counts in one such step), next to torch's matmul peak on one thread.
 
-    .venv/bin/python benchmarks/default_run.py [--cores 2] [--configfile config.yaml] [--baseline-jobs 1 2]
+    .venv/bin/python benchmarks/default_run.py [--cores 2] [--configfile config.yaml]
+        [--worker-commit 3c2b183] [--baseline-jobs 1 2]
 """
 
 import argparse
@@ -21,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,14 +34,15 @@ import pyarrow.parquet as pq
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+from robustlaw.models import MLP
+from robustlaw.train import TrainSpec, make_penalty
 
-from robustlaw.models import MLP  # noqa: E402
-from robustlaw.train import TrainSpec, make_penalty  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 PR_SET_CHILD_SUBREAPER = 36
 MIN_WIDTH = 256
+# The last commit whose rule scripts handed their jobs to a warm fork server (robustlaw.worker).
+WORKER_COMMIT = "3c2b183"
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,6 @@ class Measured:
     wall_s: float
     cpu_s: float
     work_s: float
-    work_by_step: dict[str, float]
 
     @property
     def overhead_share(self) -> float:
@@ -53,8 +57,8 @@ class Measured:
 
 
 def adopt_orphans() -> None:
-    """Become the parent of any process our children leave behind (the worker server), so its CPU
-    time is counted when we wait for it."""
+    """Become the parent of any process our children leave behind (the old commit's worker server),
+    so its CPU time is counted when we wait for it."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
@@ -65,30 +69,31 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(command: list[str], workdir: Path) -> Measured:
-    """Wall and CPU time of `command` and of everything it starts, and the CPU its steps report."""
-    cpu_log = workdir / "step_cpu.jsonl"
-    environment = dict(
-        os.environ,
-        ROBUSTLAW_CPU_LOG=str(cpu_log),
-        XDG_RUNTIME_DIR=str(workdir),  # a fresh worker server: the run starts cold
-    )
+def models_work_s(results: Path) -> float:
+    """Seconds the models' own work took (one thread each): training or fitting, and every bound."""
+    timings = pd.read_csv(results / "timings.tsv", sep="\t")
+    return float(timings.drop(columns=["dataset", "model", "trainer", "seed"]).sum().sum())
+
+
+def measure(command: list[str], workdir: Path, environment: dict[str, str] | None = None) -> Measured:
+    """Wall and CPU time of `command` and of everything it starts, and the models' own work in it."""
     cpu_before = children_cpu_s()
     start = time.perf_counter()
-    subprocess.run(command, check=True, env=environment, cwd=workdir)
+    subprocess.run(command, check=True, env=dict(os.environ, **(environment or {})), cwd=workdir)
     wall = time.perf_counter() - start
-    # The worker server, once idle (ROBUSTLAW_WORKER_IDLE, as a user has it: a shorter wait could
-    # let it exit between two jobs and start again, which a user's run would not pay).
+    # A server the command left behind, once it exits by itself (the worker's idle time, as a user has it).
     while True:
         try:
             os.wait4(-1, 0)
         except ChildProcessError:
             break
-    by_step: dict[str, float] = defaultdict(float)
-    for line in cpu_log.read_text().splitlines():
-        entry = json.loads(line)
-        by_step[entry["step"]] += entry["cpu_s"]
-    return Measured(wall, children_cpu_s() - cpu_before, sum(by_step.values()), dict(by_step))
+    return Measured(wall, children_cpu_s() - cpu_before, models_work_s(workdir / "results"))
+
+
+def same_data(first: Path, second: Path) -> bool:
+    """The same table, metadata aside (it names the git commit)."""
+    tables = [pq.read_table(path) for path in (first, second)]
+    return tables[0].replace_schema_metadata(None).equals(tables[1].replace_schema_metadata(None))
 
 
 def matmul_peak_gflops(threads: int, size: int = 1024, seconds: float = 2.0) -> float:
@@ -146,15 +151,35 @@ def training_throughput(results: Path, peak: float) -> pd.DataFrame:
 
 def report(name: str, measured: Measured) -> None:
     print(f"{name}: wall {measured.wall_s:.1f} s, CPU {measured.cpu_s:.1f} s summed over all processes")
-    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in sorted(measured.work_by_step.items()))
-    print(f"  steps' own CPU {measured.work_s:.1f} s ({steps})")
-    print(f"  outside the steps (interpreter start, imports, Snakemake): {measured.overhead_share:.1%} of CPU")
+    print(f"  models' own work {measured.work_s:.1f} s; outside it: {measured.overhead_share:.1%} of CPU")
+
+
+def worker_arm(commit: str, configfile: Path, cores: int, scratch: Path) -> Measured:
+    """The default run with `commit`'s code (its Snakefile, profile and package), in a fresh folder."""
+    tree = scratch / "worker-tree"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), commit], check=True)
+    try:
+        workdir = scratch / "worker"
+        workdir.mkdir()
+        command = [str(Path(sys.executable).with_name("snakemake")), "-s", str(tree / "Snakefile")]
+        command += ["--configfile", str(configfile), "--cores", str(cores), "--quiet", "all"]
+        # That commit's package first on the path, ahead of this checkout's installed one; a fresh
+        # server folder, so the run starts cold.
+        environment = {"PYTHONPATH": str(tree / "scripts"), "XDG_RUNTIME_DIR": str(workdir)}
+        return measure(command, workdir, environment)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=ROOT / "config.yaml")
+    parser.add_argument(
+        "--worker-commit",
+        default=WORKER_COMMIT,
+        help=f"the commit to compare with (default {WORKER_COMMIT}, the last with the warm worker; '' skips it)",
+    )
     parser.add_argument(
         "--baseline-jobs",
         type=int,
@@ -175,16 +200,22 @@ def main() -> None:
         ours_dir.mkdir()
         command = [snakemake, "-s", str(ROOT / "Snakefile"), "--configfile", str(configfile)]
         ours = measure([*command, "--cores", str(args.cores), "--quiet", "all"], ours_dir)
-        report("pipeline (snakemake --cores)", ours)
+        report("pipeline (snakemake --cores), every job in its own process", ours)
+        ours_table = ours_dir / "results" / "runs.parquet"
         throughput = training_throughput(ours_dir / "results", peak_one)
+        if args.worker_commit:
+            worker = worker_arm(args.worker_commit, configfile, args.cores, Path(scratch))
+            report(f"commit {args.worker_commit}, steps forked from the warm worker", worker)
+            worker_table = Path(scratch, "worker", "results", "runs.parquet")
+            print(f"  runs.parquet holds the same data: {same_data(ours_table, worker_table)}")
+            print(f"  this checkout / worker commit wall time: {ours.wall_s / worker.wall_s:.3f}")
         for jobs in [1, args.cores] if args.baseline_jobs is None else args.baseline_jobs:
             baseline_dir = Path(scratch, f"baseline-{jobs}")
             baseline_dir.mkdir()
             baseline_command = [sys.executable, str(ROOT / "benchmarks" / "naive_baseline.py")]
             baseline = measure([*baseline_command, "--configfile", str(configfile), "--jobs", str(jobs)], baseline_dir)
             report(f"naive baseline, one python process per model, {jobs} at a time", baseline)
-            tables = [folder / "results" / "runs.parquet" for folder in (ours_dir, baseline_dir)]
-            same = tables[0].read_bytes() == tables[1].read_bytes()
+            same = ours_table.read_bytes() == (baseline_dir / "results" / "runs.parquet").read_bytes()
             print(f"  runs.parquet byte-identical to the pipeline's: {same}")
             speedup = baseline.wall_s / ours.wall_s
             print(f"  pipeline / baseline wall time: {ours.wall_s / baseline.wall_s:.3f} ({speedup:.2f}x faster)")

@@ -4,7 +4,7 @@ What a user without a workflow manager would write: a loop that starts one fresh
 dataset (draw it, compute its floor), then one per model to fit, i.e. per seed of every
 configuration (train or fit the model, then bracket its Lipschitz constant), then one for the
 tables, figures and manifest, `--jobs` processes at a time. Each process runs the pipeline's own
-steps in-process (ROBUSTLAW_WORKER=off) on the same files, so the results are the pipeline's;
+steps in-process on the same files, so the results are the pipeline's;
 benchmarks/default_run.py times the two against each other and compares runs.parquet byte for byte.
 
     .venv/bin/python benchmarks/naive_baseline.py [--configfile config.yaml] [--jobs 2]
@@ -13,7 +13,7 @@ It writes results/ in the current directory.
 """
 
 import argparse
-import os
+import importlib
 import pickle
 import subprocess
 import sys
@@ -28,16 +28,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from robustlaw.grid import (  # noqa: E402
+    BRACKET_FOLDER,
     CLOSED_FORM,
     FIGURE_NAMES,
+    MODEL_FOLDER,
+    SERIES_BRACKET_FOLDER,
+    SERIES_MODEL_FOLDER,
     Grid,
     build_grid,
-    configuration_folders,
     data_settings,
+    job_folders,
     run_files,
 )
 from robustlaw.steps import rule_job  # noqa: E402
-from robustlaw.worker import run_step  # noqa: E402
 
 Steps = list[tuple[str, object]]
 
@@ -70,45 +73,57 @@ def dataset_steps(grid: Grid, dataset: str) -> Steps:
 
 
 def model_steps(config: dict, grid: Grid, run: dict) -> Steps:
-    """Fit one seed's model, then bracket it: the pipeline's configuration steps with one seed."""
-    folder = "{dataset}/{model}/{trainer}".format(**run)
-    wildcards = {key: str(run[key]) for key in ("dataset", "model", "trainer")}
+    """Fit one seed's model, then bracket it: the pipeline's steps with one model and one seed."""
+    series = {key: str(run[key]) for key in ("dataset", "trainer")}
     data = f"results/data/{run['dataset']}.safetensors"
-    models = {"models": f"results/models/{folder}"}
-    specs = {"seeds": [run["seed"]], "dataset": grid.datasets[run["dataset"]], "model": grid.models[run["model"]]}
-    log = "{dataset}/{model}/{trainer}/seed{seed}.log".format(**run)
+    log = "{dataset}/{trainer}/{model}/seed{seed}.log".format(**run)
+    one_model = [{"model": run["model"], "seeds": [run["seed"]], "spec": grid.models[run["model"]]}]
     if run["trainer"] == CLOSED_FORM:
-        # fit_control's folder has no trainer wildcard; lipschitz's has it, in the path's order.
-        fit_wildcards = {key: value for key, value in wildcards.items() if key != "trainer"}
-        fit = (
+        fit = rule_job(
             "fit_control",
-            rule_job("fit_control", {"data": data}, models, specs, fit_wildcards, f"results/logs/fit_control/{log}"),
+            {"data": data},
+            {"models": SERIES_MODEL_FOLDER.format(**run)},
+            {"configurations": one_model, "dataset": grid.datasets[run["dataset"]]},
+            {"dataset": run["dataset"]},
+            f"results/logs/fit_control/{log}",
         )
     else:
-        specs.update(trainer=grid.trainers[run["trainer"]], device="cuda" if config["gpu"] else "cpu")
-        fit = ("train", rule_job("train", {"data": data}, models, specs, wildcards, f"results/logs/train/{log}"))
+        specs = {
+            "seeds": [run["seed"]],
+            "dataset": grid.datasets[run["dataset"]],
+            "model": grid.models[run["model"]],
+            "trainer": grid.trainers[run["trainer"]],
+            "device": "cuda" if config["gpu"] else "cpu",
+        }
+        wildcards = {**series, "model": run["model"]}
+        outputs = {"models": MODEL_FOLDER.format(**run)}
+        fit = rule_job("train", {"data": data}, outputs, specs, wildcards, f"results/logs/train/{log}")
     bracket = rule_job(
         "lipschitz",
-        inputs={**models, "data": data},
-        outputs={"brackets": f"results/lipschitz/{folder}"},
-        params={"seeds": [run["seed"]], "settings": config["lipschitz"]},
-        wildcards=wildcards,
+        inputs={"data": data},
+        outputs={"brackets": SERIES_BRACKET_FOLDER.format(**run)},
+        params={
+            "models": SERIES_MODEL_FOLDER.format(**run),
+            "configurations": one_model,
+            "settings": config["lipschitz"],
+        },
+        wildcards=series,
         log=f"results/logs/lipschitz/{log}",
     )
-    return [fit, ("lipschitz", bracket)]
+    return [(fit.rule, fit), ("lipschitz", bracket)]
 
 
 def summary_steps(config: dict, grid: Grid) -> Steps:
-    folders = {kind: f"results/{kind}/{{dataset}}/{{model}}/{{trainer}}" for kind in ("models", "lipschitz")}
     tables = {name: f"results/{name}.parquet" for name in ("runs", "law_fit", "frontier")}
     figures = {
         f"{figure}_{ext}": f"results/figures/{figure}.{ext}" for figure in FIGURE_NAMES for ext in ("png", "svg")
     }
-    records = run_files(grid.configurations, folders["models"], ".json")
-    brackets = run_files(grid.configurations, folders["lipschitz"], ".json")
+    records = run_files(grid.configurations, MODEL_FOLDER, ".json")
+    brackets = run_files(grid.configurations, BRACKET_FOLDER, ".json")
+    model_folders, bracket_folders = job_folders(grid.configurations)
     aggregate_inputs = {
-        "models": configuration_folders(grid.configurations, folders["models"]),
-        "brackets": configuration_folders(grid.configurations, folders["lipschitz"]),
+        "models": model_folders,
+        "brackets": bracket_folders,
         "floors": [f"results/data/{dataset}.floor.json" for dataset in grid.datasets],
     }
     aggregate_params = {"records": records, "brackets": brackets, "config": config}
@@ -121,7 +136,7 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
     result_files = [*tables.values(), "results/timings.tsv", *figures.values()]
     for dataset in grid.datasets:
         result_files += [f"results/data/{dataset}.safetensors", f"results/data/{dataset}.floor.json"]
-    checkpoints = run_files(grid.configurations, folders["models"], ".safetensors")
+    checkpoints = run_files(grid.configurations, MODEL_FOLDER, ".safetensors")
     return [
         (
             "aggregate",
@@ -162,7 +177,6 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
 
 def run_processes(batches: list[Steps], jobs: int, scratch: Path) -> None:
     """One fresh `python` process per batch of steps, `jobs` of them at a time."""
-    environment = dict(os.environ, ROBUSTLAW_WORKER="off")
 
     def run_batch(index: int, steps: Steps) -> None:
         for _, job in steps:
@@ -170,7 +184,7 @@ def run_processes(batches: list[Steps], jobs: int, scratch: Path) -> None:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         batch_file = scratch / f"batch{index}.pickle"
         batch_file.write_bytes(pickle.dumps(steps))
-        subprocess.run([sys.executable, __file__, "--steps", str(batch_file)], env=environment, check=True)
+        subprocess.run([sys.executable, __file__, "--steps", str(batch_file)], check=True)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for finished in [pool.submit(run_batch, index, steps) for index, steps in enumerate(batches)]:
@@ -185,7 +199,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.steps:
         for name, job in pickle.loads(args.steps.read_bytes()):
-            run_step(name, job)
+            importlib.import_module(f"robustlaw.steps.{name}").run(job)
         return
     config = yaml.safe_load(args.configfile.read_text())
     validate(config, str(ROOT / "schemas" / "config.schema.yaml"))

@@ -1,14 +1,8 @@
 FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=["png", "svg"])
-# Each configuration's folder of models and of brackets, and the files of its seeds in them.
-MODEL_FOLDER, BRACKET_FOLDER = (
-    "results/models/{dataset}/{model}/{trainer}",
-    "results/lipschitz/{dataset}/{model}/{trainer}",
-)
-MODEL_FOLDERS = grid.configuration_folders(CONFIGURATIONS, MODEL_FOLDER)
-BRACKET_FOLDERS = grid.configuration_folders(CONFIGURATIONS, BRACKET_FOLDER)
-CHECKPOINTS = grid.run_files(CONFIGURATIONS, MODEL_FOLDER, ".safetensors")
-RECORDS = grid.run_files(CONFIGURATIONS, MODEL_FOLDER, ".json")
-BRACKETS = grid.run_files(CONFIGURATIONS, BRACKET_FOLDER, ".json")
+MODEL_FOLDERS, BRACKET_FOLDERS = grid.job_folders(CONFIGURATIONS)
+CHECKPOINTS = grid.run_files(CONFIGURATIONS, grid.MODEL_FOLDER, ".safetensors")
+RECORDS = grid.run_files(CONFIGURATIONS, grid.MODEL_FOLDER, ".json")
+BRACKETS = grid.run_files(CONFIGURATIONS, grid.BRACKET_FOLDER, ".json")
 
 
 rule aggregate:
@@ -33,8 +27,8 @@ rule aggregate:
     conda:
         "../envs/robustlaw.yaml"
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10),
     params:
         records=RECORDS,
         brackets=BRACKETS,
@@ -63,8 +57,8 @@ rule law_fit:
     conda:
         "../envs/robustlaw.yaml"
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10),
     params:
         config=config,
     script:
@@ -95,8 +89,8 @@ rule figures:
     conda:
         "../envs/robustlaw.yaml"
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10),
     script:
         "../scripts/figures.py"
 
@@ -124,8 +118,8 @@ rule manifest:
     conda:
         "../envs/robustlaw.yaml"
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=per_attempt(1000),
+        runtime=per_attempt(10),
     params:
         run_files=[*CHECKPOINTS, *RECORDS, *BRACKETS],
     script:

@@ -68,8 +68,8 @@ def exact_pattern(names):
 
 
 NETWORK_IDS = exact_pattern(name for name, spec in MODELS.items() if spec["family"] == "mlp")
-CONTROL_IDS = exact_pattern(name for name, spec in MODELS.items() if spec["family"] != "mlp")
-TRAINER_IDS = "|".join(TRAINERS)
+TRAINER_IDS = "|".join(TRAINERS) or "(?!)"
+SERIES_IDS = "|".join([*TRAINERS, CLOSED_FORM])
 
 
 wildcard_constraints:
@@ -77,6 +77,13 @@ wildcard_constraints:
     model="[A-Za-z0-9_.-]+",
     trainer="[A-Za-z0-9_]+",
     seed="[0-9]+",
+
+
+def per_attempt(amount):
+    """A resource that grows with each attempt: a job killed for exceeding its memory (MB) or time
+    (minutes) is retried with twice, then three times as much (`retries` in the SLURM profile). The
+    rules hold every job's resources; profiles hold none, so the two cannot disagree."""
+    return lambda wildcards, attempt: amount * attempt
 
 
 def submission_group(name):
@@ -114,5 +121,21 @@ def data_settings(dataset):
 
 
 def configuration_seeds(wildcards):
-    """The seeds of the configuration (dataset, model, trainer) that a job fits or evaluates."""
-    return SEEDS[wildcards.dataset, wildcards.model, wildcards.get("trainer", CLOSED_FORM)]
+    """The seeds of the configuration (dataset, trainer, model) that a training job fits."""
+    return SEEDS[wildcards.dataset, wildcards.model, wildcards.trainer]
+
+
+def series_configurations(wildcards):
+    """The models of a (dataset, trainer) series, each with its seeds and spec, for the job that fits
+    (closed-form controls) or brackets the whole series."""
+    trainer = wildcards.get("trainer", CLOSED_FORM)
+    entries = grid.series_configurations(CONFIGURATIONS, wildcards.dataset, trainer)
+    return [dict(model=entry["model"], seeds=entry["seeds"], spec=MODELS[entry["model"]]) for entry in entries]
+
+
+def series_model_folders(wildcards):
+    """What a series' bracketing job reads: each trained model's folder, or the controls' one folder."""
+    if wildcards.trainer == CLOSED_FORM:
+        return [grid.SERIES_MODEL_FOLDER.format(**wildcards)]
+    entries = grid.series_configurations(CONFIGURATIONS, wildcards.dataset, wildcards.trainer)
+    return grid.configuration_folders(entries, grid.MODEL_FOLDER)

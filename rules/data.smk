@@ -10,8 +10,8 @@ rule generate_data:
         "../envs/robustlaw.yaml"
     # A whole MNIST training set normalised in float64 peaks near 1 GB.
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10),
     params:
         spec=lambda wildcards: data_settings(wildcards.dataset),
     script:
@@ -31,7 +31,7 @@ rule data_floor:
     conda:
         "../envs/robustlaw.yaml"
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
     script:
         "../scripts/data_floor.py"

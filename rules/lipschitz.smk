@@ -1,25 +1,28 @@
-# One job per configuration, as for training: the brackets of all its seeds, one file per seed.
+# One job per (dataset, trainer) series: the brackets of every model and seed of the series, one file per
+# seed. Bracketing is cheap next to training, so a series shares one process; an edited estimator module
+# re-brackets every series and retrains nothing.
 rule lipschitz:
     input:
-        models="results/models/{dataset}/{model}/{trainer}",
+        models=series_model_folders,
         data="results/data/{dataset}.safetensors",
         code=package_modules("lipschitz"),
     output:
-        brackets=directory("results/lipschitz/{dataset}/{model}/{trainer}"),
+        brackets=directory("results/lipschitz/{dataset}/{trainer}"),
     log:
-        "results/logs/lipschitz/{dataset}/{model}/{trainer}.log",
+        "results/logs/lipschitz/{dataset}/{trainer}.log",
     benchmark:
-        "results/benchmarks/lipschitz/{dataset}/{model}/{trainer}.tsv"
-    group:
-        "model"
+        "results/benchmarks/lipschitz/{dataset}/{trainer}.tsv"
+    wildcard_constraints:
+        trainer=SERIES_IDS,
     conda:
         "../envs/robustlaw.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(120),
     params:
-        seeds=configuration_seeds,
+        models=grid.SERIES_MODEL_FOLDER,
+        configurations=series_configurations,
         settings=config["lipschitz"],
     script:
         "../scripts/lipschitz.py"

@@ -1,31 +1,31 @@
-# One job per configuration (dataset, model, trainer): it fits every seed of that configuration in
+# One job per configuration (dataset, trainer, model): it fits every seed of that configuration in
 # one process, one seed after another, and writes each seed's checkpoint and record into the
-# configuration's folder. A changed width, trainer or seed list reruns only the configurations it
+# configuration's folder. A changed width, trainer or seed list retrains only the configurations it
 # touches; each seed's numbers are the same as those of a job of its own.
 rule train:
     input:
         data="results/data/{dataset}.safetensors",
         code=package_modules("train"),
     output:
-        models=directory("results/models/{dataset}/{model}/{trainer}"),
+        models=directory("results/models/{dataset}/{trainer}/{model}"),
     log:
-        "results/logs/train/{dataset}/{model}/{trainer}.log",
+        "results/logs/train/{dataset}/{trainer}/{model}.log",
     benchmark:
-        "results/benchmarks/train/{dataset}/{model}/{trainer}.tsv"
+        "results/benchmarks/train/{dataset}/{trainer}/{model}.tsv"
     wildcard_constraints:
         model=NETWORK_IDS,
         trainer=TRAINER_IDS,
-    # On a cluster, a configuration's training and evaluation run in one submission; the SLURM
-    # profile batches several configurations into one job with --group-components.
+    # On a cluster the SLURM profile batches several trainings into one submission
+    # (--group-components), since each submission pays Snakemake's start-up.
     group:
-        "model"
+        "train"
     conda:
         "../envs/robustlaw.yaml"
     # One thread per job: results do not depend on how many jobs share the machine.
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(60),
         gpu=1 if config["gpu"] else 0,
     params:
         seeds=configuration_seeds,
@@ -37,29 +37,26 @@ rule train:
         "../scripts/train.py"
 
 
+# The closed-form controls of one dataset, every width and seed in one job: exact linear algebra, cheap
+# next to training, so a changed control width refits them all rather than paying a process per model.
 rule fit_control:
     input:
         data="results/data/{dataset}.safetensors",
         code=package_modules("fit_control"),
     output:
-        models=directory("results/models/{dataset}/{model}/closed_form"),
+        models=directory("results/models/{dataset}/closed_form"),
     log:
-        "results/logs/fit_control/{dataset}/{model}.log",
+        "results/logs/fit_control/{dataset}.log",
     benchmark:
-        "results/benchmarks/fit_control/{dataset}/{model}.tsv"
-    wildcard_constraints:
-        model=CONTROL_IDS,
-    group:
-        "model"
+        "results/benchmarks/fit_control/{dataset}.tsv"
     conda:
         "../envs/robustlaw.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(60),
     params:
-        seeds=configuration_seeds,
+        configurations=series_configurations,
         dataset=lambda wildcards: DATASETS[wildcards.dataset],
-        model=lambda wildcards: MODELS[wildcards.model],
     script:
         "../scripts/fit_control.py"

@@ -1,8 +1,8 @@
 """Rule aggregate: every model's record and bracket into results/runs.parquet (+ timings, config page).
 
-The work is robustlaw.steps.aggregate; robustlaw.worker runs it in a warm interpreter.
+The work is robustlaw.steps.aggregate, run in this job's own process.
 """
 
-from robustlaw.worker import run_step
+from robustlaw.steps.aggregate import run
 
-run_step("aggregate", snakemake)
+run(snakemake)

@@ -1,8 +1,8 @@
 """Rule data_floor: L_sep, the smallest Lipschitz constant of any interpolant of the training data.
 
-The work is robustlaw.steps.data_floor; robustlaw.worker runs it in a warm interpreter.
+The work is robustlaw.steps.data_floor, run in this job's own process.
 """
 
-from robustlaw.worker import run_step
+from robustlaw.steps.data_floor import run
 
-run_step("data_floor", snakemake)
+run(snakemake)

@@ -1,8 +1,8 @@
 """Rule figures: Lipschitz bracket, frontier and training MSE against the parameter count.
 
-The work is robustlaw.steps.figures; robustlaw.worker runs it in a warm interpreter.
+The work is robustlaw.steps.figures, run in this job's own process.
 """
 
-from robustlaw.worker import run_step
+from robustlaw.steps.figures import run
 
-run_step("figures", snakemake)
+run(snakemake)

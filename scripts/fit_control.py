@@ -1,8 +1,8 @@
-"""Rule fit_control: a closed-form minimum-norm interpolator (no SGD) of one dataset and seed.
+"""Rule fit_control: the closed-form minimum-norm interpolators (no SGD) of one dataset, every width and seed.
 
-The work is robustlaw.steps.fit_control; robustlaw.worker runs it in a warm interpreter.
+The work is robustlaw.steps.fit_control, run in this job's own process.
 """
 
-from robustlaw.worker import run_step
+from robustlaw.steps.fit_control import run
 
-run_step("fit_control", snakemake)
+run(snakemake)

@@ -1,8 +1,8 @@
 """Rule generate_data: draw one dataset from its config entry (synthetic, or subsampled from real data).
 
-The work is robustlaw.steps.generate_data; robustlaw.worker runs it in a warm interpreter.
+The work is robustlaw.steps.generate_data, run in this job's own process.
 """
 
-from robustlaw.worker import run_step
+from robustlaw.steps.generate_data import run
 
-run_step("generate_data", snakemake)
+run(snakemake)

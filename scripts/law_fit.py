@@ -1,8 +1,8 @@
 """Rule law_fit: slopes and prefactors of Lip vs p/(nd) with bootstrap intervals, and the frontier.
 
-The work is robustlaw.steps.law_fit; robustlaw.worker runs it in a warm interpreter.
+The work is robustlaw.steps.law_fit, run in this job's own process.
 """
 
-from robustlaw.worker import run_step
+from robustlaw.steps.law_fit import run
 
-run_step("law_fit", snakemake)
+run(snakemake)

@@ -1,8 +1,8 @@
-"""Rule lipschitz: the certified bracket lower <= Lip(f) <= upper of one trained model.
+"""Rule lipschitz: the certified brackets lower <= Lip(f) <= upper of every model of one (dataset, trainer) series.
 
-The work is robustlaw.steps.lipschitz; robustlaw.worker runs it in a warm interpreter.
+The work is robustlaw.steps.lipschitz, run in this job's own process.
 """
 
-from robustlaw.worker import run_step
+from robustlaw.steps.lipschitz import run
 
-run_step("lipschitz", snakemake)
+run(snakemake)

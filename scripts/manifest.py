@@ -1,8 +1,8 @@
 """Rule manifest: results/MANIFEST.sha256 over every result file.
 
-The work is robustlaw.steps.manifest; robustlaw.worker runs it in a warm interpreter.
+The work is robustlaw.steps.manifest, run in this job's own process.
 """
 
-from robustlaw.worker import run_step
+from robustlaw.steps.manifest import run
 
-run_step("manifest", snakemake)
+run(snakemake)

@@ -1,8 +1,8 @@
-"""Rule train: one model (dataset, model, trainer, seed) trained full-batch to the fit criterion.
+"""Rule train: every seed of one configuration (dataset, trainer, model), trained full batch to the fit criterion.
 
-The work is robustlaw.steps.train; robustlaw.worker runs it in a warm interpreter.
+The work is robustlaw.steps.train, run in this job's own process.
 """
 
-from robustlaw.worker import run_step
+from robustlaw.steps.train import run
 
-run_step("train", snakemake)
+run(snakemake)

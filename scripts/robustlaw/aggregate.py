@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .columns import RUN_COLUMNS
-from .io import atomic_path
+from .files import atomic_path
 
 # Trainer settings, and the methods that use each (null in the table for the others).
 TRAINER_SETTINGS = {

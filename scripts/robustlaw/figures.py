@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from .io import atomic_path  # noqa: E402
+from .files import atomic_path  # noqa: E402
 from .lawfit import series_name  # noqa: E402
 
 # Fixed SVG ids and no dates in file metadata: same table, same bytes.

@@ -35,6 +35,8 @@ class Grid:
 def build_grid(config: dict) -> Grid:
     """The grid of a config validated against the schema (defaults filled in). Real datasets'
     entries are completed in place (d, n_test, sigma, eps from their source)."""
+    if not config["models"] and not config["controls"]:
+        raise ConfigError("config keys 'models' and 'controls' are both empty: the grid has nothing to fit")
     complete_real_datasets(config["datasets"])
     datasets = unique_by_id(config["datasets"], dataset_id, "datasets")
     check_datasets(datasets)
@@ -52,6 +54,38 @@ def configurations(runs: list[dict]) -> list[dict]:
         dict(dataset=dataset, model=model, trainer=trainer, seeds=seeds)
         for (dataset, model, trainer), seeds in grouped.items()
     ]
+
+
+# Where each configuration's files live: one folder per (dataset, trainer) series, holding one folder
+# per model. A series is what one job brackets (and, for the closed-form controls, fits): cheap work
+# next to training, so a whole series shares one process instead of paying torch's import per model.
+SERIES_MODEL_FOLDER = "results/models/{dataset}/{trainer}"
+SERIES_BRACKET_FOLDER = "results/lipschitz/{dataset}/{trainer}"
+MODEL_FOLDER = SERIES_MODEL_FOLDER + "/{model}"
+BRACKET_FOLDER = SERIES_BRACKET_FOLDER + "/{model}"
+
+
+def series_configurations(configurations: list[dict], dataset: str, trainer: str) -> list[dict]:
+    """The configurations of one (dataset, trainer) series, in grid order."""
+    return [entry for entry in configurations if (entry["dataset"], entry["trainer"]) == (dataset, trainer)]
+
+
+def series(configurations: list[dict]) -> list[tuple[str, str]]:
+    """Every (dataset, trainer) series of the grid, in the order of its first configuration."""
+    return list(dict.fromkeys((entry["dataset"], entry["trainer"]) for entry in configurations))
+
+
+def job_folders(configurations: list[dict]) -> tuple[list[str], list[str]]:
+    """The folders the fitting and the bracketing jobs write: a trained configuration's folder, a
+    dataset's folder of closed-form controls, a series' folder of brackets."""
+    trained = [entry for entry in configurations if entry["trainer"] != CLOSED_FORM]
+    controls = [(dataset, trainer) for dataset, trainer in series(configurations) if trainer == CLOSED_FORM]
+    models = configuration_folders(trained, MODEL_FOLDER)
+    models += [SERIES_MODEL_FOLDER.format(dataset=dataset, trainer=trainer) for dataset, trainer in controls]
+    brackets = [
+        SERIES_BRACKET_FOLDER.format(dataset=dataset, trainer=trainer) for dataset, trainer in series(configurations)
+    ]
+    return models, brackets
 
 
 def run_file(folder: str, seed: int, suffix: str) -> str:

@@ -1,11 +1,8 @@
-"""Files on disk: atomic writes, datasets and model checkpoints (safetensors, no pickle)."""
+"""Datasets and model checkpoints on disk (safetensors, no pickle), written atomically."""
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,6 +12,7 @@ from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import load_file as load_torch
 from safetensors.torch import save_file as save_torch
 
+from .files import atomic_path
 from .models import ACTIVATIONS, MLP, GatedLinearModel, QuadraticModel
 
 CHECKPOINT_FORMAT = "robustlaw-mlp/1"
@@ -27,38 +25,6 @@ DATASET_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
 class CheckpointError(ValueError):
     """A checkpoint or dataset file that is missing, truncated or not in the documented format."""
-
-
-@contextmanager
-def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path beside `path`; rename it onto `path` only if the body succeeds.
-
-    A kill mid-write leaves at worst a stray temp file, never a truncated file under the
-    final name that Snakemake would take for finished output.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: str | os.PathLike, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-
-
-def write_json(path: str | os.PathLike, record: dict) -> None:
-    write_text(path, json.dumps(record, indent=2, sort_keys=True, allow_nan=True) + "\n")
-
-
-def read_json(path: str | os.PathLike) -> dict:
-    return json.loads(Path(path).read_text())
 
 
 def _write_with(save: Callable[[str], None], path: str | os.PathLike) -> None:

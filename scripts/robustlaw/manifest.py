@@ -3,7 +3,7 @@
 import hashlib
 from pathlib import Path
 
-from .io import write_text
+from .files import write_text
 
 MANIFEST_NAME = "MANIFEST.sha256"
 

@@ -1,9 +1,12 @@
 """Seeds derived from config values only, stable across processes and machines."""
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 
 def stable_seed(*parts: object) -> int:
@@ -17,5 +20,8 @@ def numpy_rng(*parts: object) -> np.random.Generator:
     return np.random.default_rng(stable_seed(*parts))
 
 
-def torch_generator(*parts: object) -> torch.Generator:
+def torch_generator(*parts: object) -> "torch.Generator":
+    # Imported here: the table steps seed numpy only and need not pay torch's import (about 2 s).
+    import torch
+
     return torch.Generator().manual_seed(stable_seed(*parts))

@@ -1,7 +1,7 @@
 """The work of each rule, one module per rule, each with run(job).
 
-A rule's script hands its Snakemake job to robustlaw.worker, which calls run(job) in a process
-forked from a warm interpreter (or in the script's own process when the worker is off).
+A rule's script calls run(snakemake) in the job's own process, as Snakemake starts it; tests and
+benchmarks/naive_baseline.py call run() on jobs built by hand (rule_job).
 """
 
 from dataclasses import dataclass

@@ -6,9 +6,9 @@ import yaml
 
 from ..aggregate import runs_table, timings_table, write_parquet
 from ..columns import RUN_COLUMNS
-from ..io import atomic_path, read_json, write_text
+from ..files import atomic_path, read_json, write_text
+from ..joblog import file_logger
 from ..provenance import table_metadata
-from ..runtime import file_logger
 from . import RuleJob
 
 

@@ -2,9 +2,11 @@
 
 import torch
 
+from ..files import write_json
 from ..floor import data_floor
-from ..io import load_dataset, write_json
-from ..runtime import configure_torch, file_logger
+from ..io import load_dataset
+from ..joblog import file_logger
+from ..runtime import configure_torch
 from . import RuleJob
 
 

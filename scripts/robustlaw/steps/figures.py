@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..figures import frontier_figure, lipschitz_figure, save_figure, training_mse_figure
-from ..runtime import file_logger
+from ..joblog import file_logger
 from . import RuleJob
 
 

@@ -1,15 +1,17 @@
-"""The work of rule fit_control: the closed-form minimum-norm interpolators (no SGD) of one control on one
-dataset, one per seed."""
+"""The work of rule fit_control: the closed-form minimum-norm interpolators (no SGD) of one dataset, every
+control width and seed."""
 
 import time
 
 import torch
 
 from ..controls import control_parameter_count, effective_parameter_count, fit_control
-from ..grid import run_file
-from ..io import DATASET_ARRAYS, load_checkpoint, load_dataset, save_checkpoint, write_json
+from ..files import write_json
+from ..grid import CLOSED_FORM, run_file
+from ..io import DATASET_ARRAYS, load_checkpoint, load_dataset, save_checkpoint
+from ..joblog import file_logger
 from ..records import FitOutcome, fit_record
-from ..runtime import configure_torch, file_logger
+from ..runtime import configure_torch
 from ..seeding import torch_generator
 from . import RuleJob
 
@@ -19,14 +21,17 @@ def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "fit_control")
     arrays, meta = load_dataset(job.input.data)
     data = {name: torch.from_numpy(arrays[name]).to(torch.float64) for name in DATASET_ARRAYS}
-    for seed in job.params.seeds:
-        ids = dict(job.wildcards.items(), seed=str(seed), trainer="closed_form")
-        fit_seed(job, ids, data, meta, log)
+    for configuration in job.params.configurations:
+        folder = f"{job.output.models}/{configuration['model']}"
+        for seed in configuration["seeds"]:
+            ids = {"dataset": job.wildcards.dataset, "model": configuration["model"], "trainer": CLOSED_FORM}
+            fit_seed(job.params.dataset, configuration["spec"], folder, {**ids, "seed": str(seed)}, data, meta, log)
 
 
-def fit_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], meta: dict, log) -> None:
-    """Fit one seed of the job's control; write its checkpoint and record."""
-    dataset, model_spec = job.params.dataset, job.params.model
+def fit_seed(
+    dataset: dict, model_spec: dict, folder: str, ids: dict[str, str], data: dict[str, torch.Tensor], meta: dict, log
+) -> None:
+    """Fit one seed of a control; write its checkpoint and record into the configuration's folder."""
     x_train, y_train, x_test, y_test = (data[name] for name in DATASET_ARRAYS)
     kind, width, d = model_spec["family"], model_spec["width"], meta["d"]
     start = time.perf_counter()
@@ -35,7 +40,7 @@ def fit_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], m
     )
     wall_time = time.perf_counter() - start
     target_mse = meta["noise_variance"] - dataset["eps"]
-    checkpoint = run_file(job.output.models, ids["seed"], ".safetensors")
+    checkpoint = run_file(folder, ids["seed"], ".safetensors")
     save_checkpoint(checkpoint, model)
     # Errors of the model as stored (random features are stored in float32), the one evaluated later.
     model = load_checkpoint(checkpoint)
@@ -58,7 +63,7 @@ def fit_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], m
         device="cpu",
     )
     write_json(
-        run_file(job.output.models, ids["seed"], ".json"),
+        run_file(folder, ids["seed"], ".json"),
         fit_record(ids, dataset, model_spec, {"method": "closed_form"}, meta, outcome),
     )
     log.info(f"{ids}: {outcome}")

@@ -2,7 +2,7 @@
 
 from ..data import make_dataset
 from ..io import save_dataset
-from ..runtime import file_logger
+from ..joblog import file_logger
 from . import RuleJob
 
 

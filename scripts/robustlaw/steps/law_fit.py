@@ -4,10 +4,10 @@ import pandas as pd
 
 from ..aggregate import write_parquet
 from ..columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS
-from ..io import write_text
+from ..files import write_text
+from ..joblog import file_logger
 from ..lawfit import frontier, law_fits
 from ..provenance import table_metadata
-from ..runtime import file_logger
 from . import RuleJob
 
 

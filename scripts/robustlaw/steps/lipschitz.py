@@ -1,13 +1,15 @@
-"""The work of rule lipschitz: the certified bracket lower <= Lip(f) <= upper of every seed's model of one
-configuration."""
+"""The work of rule lipschitz: the certified bracket lower <= Lip(f) <= upper of every model and seed of
+one (dataset, trainer) series."""
 
 import torch
 
+from ..files import write_json
 from ..grid import run_file
-from ..io import load_checkpoint, load_dataset, write_json
+from ..io import load_checkpoint, load_dataset
+from ..joblog import file_logger
 from ..lipschitz import BracketSpec, lipschitz_bracket
 from ..lipschitz_lower import LowerSearchSpec
-from ..runtime import configure_torch, file_logger
+from ..runtime import configure_torch
 from ..seeding import stable_seed
 from . import RuleJob
 
@@ -20,15 +22,18 @@ def run(job: RuleJob) -> None:
     lower = LowerSearchSpec(**{key: value for key, value in settings.items() if key not in bracket_keys})
     arrays, _ = load_dataset(job.input.data)
     x_train, x_test = torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["x_test"])
-    for seed in job.params.seeds:
-        ids = {**dict(job.wildcards.items()), "seed": str(seed)}
-        spec = BracketSpec(
-            lower=lower,
-            seed=stable_seed("lipschitz", *ids.values()),
-            **{key: settings[key] for key in bracket_keys},
-        )
-        model = load_checkpoint(run_file(job.input.models, seed, ".safetensors"))
-        result = lipschitz_bracket(model, spec, x_train, x_test)
-        write_json(run_file(job.output.brackets, seed, ".json"), {**ids, "seed": seed, **result})
-        log.info(f"{ids}: {result['bracket']}")
-        log.info(f"seconds: {result['seconds']}")
+    dataset, trainer = job.wildcards.dataset, job.wildcards.trainer
+    for configuration in job.params.configurations:
+        model_name = configuration["model"]
+        for seed in configuration["seeds"]:
+            ids = {"dataset": dataset, "model": model_name, "trainer": trainer, "seed": str(seed)}
+            spec = BracketSpec(
+                lower=lower,
+                seed=stable_seed("lipschitz", *ids.values()),
+                **{key: settings[key] for key in bracket_keys},
+            )
+            model = load_checkpoint(run_file(f"{job.params.models}/{model_name}", seed, ".safetensors"))
+            result = lipschitz_bracket(model, spec, x_train, x_test)
+            write_json(run_file(f"{job.output.brackets}/{model_name}", seed, ".json"), {**ids, "seed": seed, **result})
+            log.info(f"{ids}: {result['bracket']}")
+            log.info(f"seconds: {result['seconds']}")

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from ..joblog import file_logger
 from ..manifest import MANIFEST_NAME, write_manifest
-from ..runtime import file_logger
 from . import RuleJob
 
 

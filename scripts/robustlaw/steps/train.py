@@ -3,11 +3,13 @@ fit criterion, one after another."""
 
 import torch
 
+from ..files import write_json
 from ..grid import run_file
-from ..io import DATASET_ARRAYS, load_dataset, save_checkpoint, write_json
+from ..io import DATASET_ARRAYS, load_dataset, save_checkpoint
+from ..joblog import file_logger
 from ..models import MLP
 from ..records import FitOutcome, fit_record
-from ..runtime import configure_torch, file_logger
+from ..runtime import configure_torch
 from ..seeding import torch_generator
 from ..train import TrainSpec, mse, train_full_batch
 from . import RuleJob
@@ -20,7 +22,7 @@ def run(job: RuleJob) -> None:
     arrays, meta = load_dataset(job.input.data)
     data = {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}
     for seed in job.params.seeds:
-        ids = {**dict(job.wildcards.items()), "seed": str(seed)}
+        ids = {key: job.wildcards[key] for key in ("dataset", "model", "trainer")} | {"seed": str(seed)}
         train_seed(job, ids, data, meta, device, log)
 
 
