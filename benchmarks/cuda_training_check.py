@@ -4,7 +4,7 @@ The workflow trains on CUDA when the config sets `gpu: true` and a GPU is presen
 this exercises that path through the same package functions on the default dataset, next to the
 CPU, and checks the checkpoint written from GPU weights loads and evaluates on the CPU.
 
-    PYTHONPATH=scripts python benchmarks/cuda_training_check.py
+    .venv/bin/python benchmarks/cuda_training_check.py
 """
 
 import tempfile
@@ -18,6 +18,7 @@ from robustlaw.io import load_checkpoint, save_checkpoint
 from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
 from robustlaw.models import MLP
 from robustlaw.seeding import torch_generator
+from robustlaw.settings import trainer_settings
 from robustlaw.train import TrainSpec, train_full_batch
 
 METHODS = ("plain", "weight_decay", "gradient_penalty", "adversarial")
@@ -33,7 +34,8 @@ def main() -> None:
         for method in METHODS:
             for width in (64, 512):
                 model = MLP(128, width, 2, generator=torch_generator("cuda-check", method, width)).to(device)
-                spec = TrainSpec("adam", 0.01, 20000, 0.01, 10**9, method=method, strength=0.01, smooth_steps=1000)
+                trainer = trainer_settings(name=method, method=method, log_every=10**9)
+                spec = TrainSpec.from_trainer(trainer, target_mse=0.01)
                 start = time.perf_counter()
                 result = train_full_batch(model, x, y, spec, generator=torch_generator("probes", method, width))
                 if device == "cuda":

@@ -35,6 +35,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from robustlaw.models import MLP
+from robustlaw.settings import trainer_settings
 from robustlaw.train import TrainSpec, make_penalty
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +115,8 @@ def counted_flops_per_step(method: str, n: int, d: int, width: int, probe_points
     generator = torch.Generator().manual_seed(0)
     x, y = torch.randn(n, d, generator=generator), torch.randn(n, 1, generator=generator)
     model = MLP(d, width, 2, "relu", generator=generator)
-    spec = TrainSpec("adam", 0.01, 1, 0.0, 1, method=method, probe_points=probe_points)
+    trainer = trainer_settings(name="flops", method=method, max_steps=1, log_every=1, probe_points=probe_points)
+    spec = TrainSpec.from_trainer(trainer, target_mse=0.0)
     penalty_of = make_penalty(spec, x, generator)
     with profile(activities=[ProfilerActivity.CPU], with_flops=True) as profiler:
         (torch.mean((model(x) - y) ** 2) + penalty_of(model)).backward()

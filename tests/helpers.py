@@ -56,6 +56,15 @@ def planned_jobs(workflow: Path, workdir: Path, config: dict = TINY) -> dict[str
     return {rule: int(count) for rule, count in counts if rule != "total"}
 
 
+def pinned_version(package: str) -> str:
+    """The version envs/requirements.txt pins `package` to, the one place versions are set."""
+    for line in (ROOT / "envs" / "requirements.txt").read_text().splitlines():
+        name, separator, version = line.partition("==")
+        if separator and name.strip() == package:
+            return version.strip()
+    raise AssertionError(f"envs/requirements.txt pins no {package}")
+
+
 def validated_config() -> dict:
     """The tiny config as Snakemake sees it: validated, defaults filled in."""
     config = yaml.safe_load((ROOT / "tests" / "tiny_config.yaml").read_text())

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from robustlaw.data import DatasetSpec, generate_dataset
+from robustlaw.data import DatasetSpec, generate_dataset, mixture_centres, teacher_direction
+from robustlaw.seeding import numpy_rng
 
 
 def spec(**changes) -> DatasetSpec:
@@ -48,15 +49,19 @@ def test_random_sign_labels_are_plus_minus_one_and_balanced():
 
 
 @pytest.mark.parametrize("sigma", [0.1, 0.5, 1.0])
-def test_teacher_labels_are_bounded_with_noise_variance_sigma_squared(sigma):
-    arrays = generate_dataset(spec(labels="teacher", sigma=sigma, n=20000, d=10))
-    y = arrays["y_train"].astype(np.float64)
+def test_teacher_labels_are_the_signal_plus_or_minus_sigma(sigma):
+    teacher = spec(labels="teacher", sigma=sigma, n=2000, d=10)
+    arrays = generate_dataset(teacher)
+    # The teacher's direction, drawn from the same seeded stream right after the (absent) mixture centres.
+    rng = numpy_rng("dataset", teacher.seed)
+    assert mixture_centres(teacher, rng) is None
+    direction = teacher_direction(teacher, rng)
+    x, y = arrays["x_train"].astype(np.float64), arrays["y_train"].astype(np.float64)
+    noise = y - (1 - sigma) * np.tanh(np.sqrt(teacher.d) * (x @ direction))
+    assert np.allclose(np.abs(noise), sigma, atol=1e-5)
+    # A fair sign: E[y | x] is the signal, so sigma^2 = Var(y | x).
+    assert abs(np.mean(np.sign(noise))) < 0.1
     assert np.all(np.abs(y) <= 1.0 + 1e-6)
-    # The noise is +-sigma around the signal, so y - E[y|x] takes exactly the values +-sigma.
-    x = arrays["x_train"].astype(np.float64)
-    assert np.var(y) > sigma**2 * 0.95
-    assert abs(np.mean(y)) < 0.05
-    assert x.shape == (20000, 10)
 
 
 def test_same_seed_same_data_other_seed_other_data():

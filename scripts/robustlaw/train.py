@@ -15,7 +15,7 @@ is returned. Every run must still meet the fit criterion; one that never does is
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
@@ -29,17 +29,25 @@ LAMBDA_RATE = 0.02
 
 @dataclass(frozen=True)
 class TrainSpec:
+    """A trainer's settings (no defaults here: schemas/config.schema.yaml sets them) and the fit criterion."""
+
     optimizer: str
     learning_rate: float
     max_steps: int
     target_mse: float
     log_every: int
-    method: str = "plain"
-    strength: float = 0.0
-    smooth_steps: int = 0
-    radius: float = 0.1
-    attack_steps: int = 5
-    probe_points: int = 256
+    method: str
+    strength: float
+    smooth_steps: int
+    radius: float
+    attack_steps: int
+    probe_points: int
+
+    @classmethod
+    def from_trainer(cls, trainer: dict, target_mse: float) -> "TrainSpec":
+        """The spec of a validated trainer entry (every key filled in) and a fit criterion."""
+        names = [field.name for field in fields(cls) if field.name != "target_mse"]
+        return cls(target_mse=target_mse, **{name: trainer[name] for name in names})
 
 
 @dataclass(frozen=True)

@@ -30,19 +30,7 @@ def train_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor],
     """Fit one seed of the job's configuration; write its checkpoint and record."""
     dataset, model_spec, trainer = job.params.dataset, job.params.model, job.params.trainer
     target_mse = meta["noise_variance"] - dataset["eps"]
-    spec = TrainSpec(
-        optimizer=trainer["optimizer"],
-        learning_rate=trainer["learning_rate"],
-        max_steps=trainer["max_steps"],
-        target_mse=target_mse,
-        log_every=trainer["log_every"],
-        method=trainer["method"],
-        strength=trainer["strength"],
-        smooth_steps=trainer["smooth_steps"],
-        radius=trainer["radius"],
-        attack_steps=trainer["attack_steps"],
-        probe_points=trainer["probe_points"],
-    )
+    spec = TrainSpec.from_trainer(trainer, target_mse)
     seed_parts = (ids["dataset"], ids["model"], ids["trainer"], ids["seed"])
     # Initialised on the CPU from the seeded generator, so CPU and GPU runs start from the same weights.
     model = MLP(
