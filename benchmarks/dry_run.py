@@ -1,6 +1,6 @@
 """Wall time of a dry run of a 10,000-job grid, in a fresh results folder.
 
-Runs `snakemake -n --quiet all` on benchmarks/grid_10k.yaml (5,000 configurations) in a temporary working
+Runs `snakemake -n --quiet all` on benchmarks/grid_10k.yaml (10,000 configurations) in a temporary working
 directory, counts the planned jobs from Snakemake's job table and prints them with the wall time
 against the target (60 s on 2 cores). Exits with status 1 when the dry run fails or is too slow.
 
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# The rows of the table Snakemake prints before a run: "train    5000", ..., "total    10105".
+# The rows of the table Snakemake prints before a run: "train    10000", ..., "total    10405".
 JOB_ROW = re.compile(r"^(\w+)\s+(\d+)$", flags=re.MULTILINE)
 
 

@@ -1,10 +1,11 @@
 """Bad configs stop before any job, with an error naming the key, and leave results/ untouched."""
 
 import copy
+import subprocess
 
 import pytest
 import yaml
-from helpers import TINY, snakemake
+from helpers import SNAKEMAKE, TINY, copy_workflow, planned_jobs, snakemake
 
 
 def mutated(change) -> dict:
@@ -74,6 +75,7 @@ CASES = {
     "negative seed": (set_in(["seeds"], [0, -1]), "seeds[1]", "less than the minimum of 0"),
     "duplicate width": (set_in(["models", 0, "widths"], [4, 4]), "models[0].widths", "non-unique elements"),
     "eps at the noise level": (set_in(["datasets", 0, "eps"], 1.0), "datasets[...].eps", "must be below the noise"),
+    "nothing to fit": (lambda config: config.update(models=[], controls=[]), "models", "nothing to fit"),
     "duplicate dataset": (
         lambda config: config["datasets"].append(dict(config["datasets"][0])),
         "datasets[1]",
@@ -99,3 +101,24 @@ def test_bad_config_names_the_key_and_touches_nothing(case, workflow, tmp_path):
 def test_the_default_config_is_valid(workflow, tmp_path):
     default = yaml.safe_load((workflow / "config.yaml").read_text())
     assert snakemake(workflow, tmp_path, "--dry-run", config=default).returncode == 0
+
+
+@pytest.mark.parametrize("kept", ["models", "controls"])
+def test_a_grid_of_only_trained_models_or_only_controls_is_a_study(workflow, tmp_path, kept):
+    config = copy.deepcopy(TINY)
+    config["controls" if kept == "models" else "models"] = []
+    jobs = planned_jobs(workflow, tmp_path, config)
+    fitting = {"models": "train", "controls": "fit_control"}
+    assert jobs[fitting[kept]] >= 1 and fitting["controls" if kept == "models" else "models"] not in jobs
+
+
+def test_a_configfile_is_a_whole_study_the_default_grid_is_not_merged_in(tmp_path):
+    """From the workflow's own folder, as a user runs it: config.yaml is there, and its controls name
+    a dataset the study does not have; the study's keys alone make the grid."""
+    workflow = copy_workflow(tmp_path / "repository")
+    study = {"datasets": TINY["datasets"], "controls": TINY["controls"], "seeds": [0]}
+    (workflow / "study.yaml").write_text(yaml.safe_dump(study))
+    command = [SNAKEMAKE, "--configfile", "study.yaml", "--cores", "1", "--dry-run"]
+    result = subprocess.run(command, cwd=workflow, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "fit_control" in result.stdout and "train " not in result.stdout

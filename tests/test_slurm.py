@@ -100,7 +100,7 @@ def test_the_grid_runs_every_job_inside_slurm_and_matches_the_local_run_byte_for
     completed = {job["id"] for job in jobs_of(cluster, runs.grid_result) if job["state"] == "COMPLETED"}
     ran = rules_run_in_slurm_jobs(runs.grid)
     assert set().union(*(rules for job_id, rules in ran.items() if job_id in completed)) == set(jobs) - {"all"}
-    # A submission per model group and one for the final steps, not one per job.
+    # Trainings grouped into submissions, one for the final steps: fewer submissions than jobs.
     assert len(completed) < sum(jobs.values()) / 2
     local_table = (runs.local / "results" / "runs.parquet").read_bytes()
     assert (runs.grid / "results" / "runs.parquet").read_bytes() == local_table
@@ -157,7 +157,7 @@ def test_gpu_training_asks_for_one_gpu_per_submission_and_a_cluster_without_gpus
     # --verbose prints each sbatch call; for a group, Snakemake 9.27 drops sbatch's own error message.
     result = run_on_slurm(cluster, slurm_workflow, workdir, "--verbose", config=two_networks, timeout_s=60)
     output = result.stdout + result.stderr
-    assert result.returncode != 0 and "Error in group model" in output, output[-5000:]
+    assert result.returncode != 0 and "Error in group train" in output, output[-5000:]
     calls = re.findall(r"^sbatch call: (.*)$", output, flags=re.MULTILINE)
     assert calls and all(re.findall(r"--gpus=\d+", call) == ["--gpus=1"] for call in calls), calls
     assert len(re.findall(r"^    rule train:$", output, flags=re.MULTILINE)) == 2 * len(calls)

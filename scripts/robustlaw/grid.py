@@ -36,7 +36,7 @@ def build_grid(config: dict) -> Grid:
     """The grid of a config validated against the schema (defaults filled in). Real datasets'
     entries are completed in place (d, n_test, sigma, eps from their source)."""
     if not config["models"] and not config["controls"]:
-        raise ConfigError("config keys 'models' and 'controls' are both empty: the grid has nothing to fit")
+        raise ConfigError("config key 'models': empty, and so is 'controls': the grid has nothing to fit")
     complete_real_datasets(config["datasets"])
     datasets = unique_by_id(config["datasets"], dataset_id, "datasets")
     check_datasets(datasets)
