@@ -35,11 +35,14 @@ from robustlaw.grid import (  # noqa: E402
     configuration_folders,
     data_settings,
     run_files,
+    timing_files,
 )
 from robustlaw.steps import rule_job  # noqa: E402
 from robustlaw.worker import run_step  # noqa: E402
 
 Steps = list[tuple[str, object]]
+# One process per seed: each writes its seed's timings to a file of its own.
+SEED_TIMINGS = "results/timings/{stage}/{dataset}/{model}/{trainer}/seed{seed}.tsv"
 
 
 def dataset_steps(grid: Grid, dataset: str) -> Steps:
@@ -77,20 +80,21 @@ def model_steps(config: dict, grid: Grid, run: dict) -> Steps:
     models = {"models": f"results/models/{folder}"}
     specs = {"seeds": [run["seed"]], "dataset": grid.datasets[run["dataset"]], "model": grid.models[run["model"]]}
     log = "{dataset}/{model}/{trainer}/seed{seed}.log".format(**run)
+    fit_timings, bracket_timings = timing_files([run], SEED_TIMINGS)
     if run["trainer"] == CLOSED_FORM:
         # fit_control's folder has no trainer wildcard; lipschitz's has it, in the path's order.
         fit_wildcards = {key: value for key, value in wildcards.items() if key != "trainer"}
-        fit = (
-            "fit_control",
-            rule_job("fit_control", {"data": data}, models, specs, fit_wildcards, f"results/logs/fit_control/{log}"),
-        )
+        fit_log = f"results/logs/fit_control/{log}"
+        fit_outputs = {**models, "timings": fit_timings}
+        fit = ("fit_control", rule_job("fit_control", {"data": data}, fit_outputs, specs, fit_wildcards, fit_log))
     else:
         specs.update(trainer=grid.trainers[run["trainer"]], device="cuda" if config["gpu"] else "cpu")
-        fit = ("train", rule_job("train", {"data": data}, models, specs, wildcards, f"results/logs/train/{log}"))
+        fit_outputs = {**models, "timings": fit_timings}
+        fit = ("train", rule_job("train", {"data": data}, fit_outputs, specs, wildcards, f"results/logs/train/{log}"))
     bracket = rule_job(
         "lipschitz",
         inputs={**models, "data": data},
-        outputs={"brackets": f"results/lipschitz/{folder}"},
+        outputs={"brackets": f"results/lipschitz/{folder}", "timings": bracket_timings},
         params={"seeds": [run["seed"]], "settings": config["lipschitz"]},
         wildcards=wildcards,
         log=f"results/logs/lipschitz/{log}",
@@ -106,9 +110,11 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
     }
     records = run_files(grid.configurations, folders["models"], ".json")
     brackets = run_files(grid.configurations, folders["lipschitz"], ".json")
+    timings = timing_files(grid.runs, SEED_TIMINGS)
     aggregate_inputs = {
         "models": configuration_folders(grid.configurations, folders["models"]),
         "brackets": configuration_folders(grid.configurations, folders["lipschitz"]),
+        "timings": timings,
         "floors": [f"results/data/{dataset}.floor.json" for dataset in grid.datasets],
     }
     aggregate_params = {"records": records, "brackets": brackets, "config": config}
@@ -118,7 +124,7 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
         "config_page": "results/report/config.html",
     }
     fit_outputs = {"fits": tables["law_fit"], "frontier": tables["frontier"], "page": "results/report/law_fit.html"}
-    result_files = [*tables.values(), "results/timings.tsv", *figures.values()]
+    result_files = [*tables.values(), aggregate_outputs["config_page"], fit_outputs["page"], *figures.values()]
     for dataset in grid.datasets:
         result_files += [f"results/data/{dataset}.safetensors", f"results/data/{dataset}.floor.json"]
     checkpoints = run_files(grid.configurations, folders["models"], ".safetensors")
@@ -150,8 +156,8 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
             "manifest",
             rule_job(
                 "manifest",
-                {"files": result_files},
-                {"manifest": "results/MANIFEST.sha256"},
+                {"files": result_files, "timings": ["results/timings.tsv", *timings]},
+                {"manifest": "results/MANIFEST.sha256", "timings": "results/MANIFEST-timings.sha256"},
                 {"run_files": [*checkpoints, *records, *brackets]},
                 {},
                 "results/logs/manifest.log",

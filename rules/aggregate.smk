@@ -9,12 +9,15 @@ BRACKET_FOLDERS = grid.configuration_folders(CONFIGURATIONS, BRACKET_FOLDER)
 CHECKPOINTS = grid.run_files(CONFIGURATIONS, MODEL_FOLDER, ".safetensors")
 RECORDS = grid.run_files(CONFIGURATIONS, MODEL_FOLDER, ".json")
 BRACKETS = grid.run_files(CONFIGURATIONS, BRACKET_FOLDER, ".json")
+# The seconds each fit and bracket took, one file per job: the only outputs a rerun does not reproduce.
+TIMING_FILES = grid.timing_files(CONFIGURATIONS, "results/timings/{stage}/{dataset}/{model}/{trainer}.tsv")
 
 
 rule aggregate:
     input:
         models=MODEL_FOLDERS,
         brackets=BRACKET_FOLDERS,
+        timings=TIMING_FILES,
         floors=expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         code=package_modules("aggregate"),
     output:
@@ -107,15 +110,18 @@ rule manifest:
             "results/runs.parquet",
             "results/law_fit.parquet",
             "results/frontier.parquet",
-            "results/timings.tsv",
+            "results/report/config.html",
+            "results/report/law_fit.html",
             *FIGURES,
             *expand("results/data/{dataset}.safetensors", dataset=DATASETS),
             *expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         ],
+        timings=["results/timings.tsv", *TIMING_FILES],
         folders=[*MODEL_FOLDERS, *BRACKET_FOLDERS],
         code=package_modules("manifest"),
     output:
-        "results/MANIFEST.sha256",
+        manifest="results/MANIFEST.sha256",
+        timings="results/MANIFEST-timings.sha256",
     log:
         "results/logs/manifest.log",
     # Short final steps: on a cluster they share one submission.

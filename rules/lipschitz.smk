@@ -6,6 +6,7 @@ rule lipschitz:
         code=package_modules("lipschitz"),
     output:
         brackets=directory("results/lipschitz/{dataset}/{model}/{trainer}"),
+        timings="results/timings/lipschitz/{dataset}/{model}/{trainer}.tsv",
     log:
         "results/logs/lipschitz/{dataset}/{model}/{trainer}.log",
     benchmark:

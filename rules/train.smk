@@ -8,6 +8,7 @@ rule train:
         code=package_modules("train"),
     output:
         models=directory("results/models/{dataset}/{model}/{trainer}"),
+        timings="results/timings/train/{dataset}/{model}/{trainer}.tsv",
     log:
         "results/logs/train/{dataset}/{model}/{trainer}.log",
     benchmark:
@@ -43,6 +44,7 @@ rule fit_control:
         code=package_modules("fit_control"),
     output:
         models=directory("results/models/{dataset}/{model}/closed_form"),
+        timings="results/timings/fit_control/{dataset}/{model}/closed_form.tsv",
     log:
         "results/logs/fit_control/{dataset}/{model}.log",
     benchmark:

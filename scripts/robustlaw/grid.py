@@ -69,6 +69,16 @@ def run_files(configurations: list[dict], pattern: str, suffix: str) -> list[str
     return [run_file(pattern.format(**entry), seed, suffix) for entry in configurations for seed in entry["seeds"]]
 
 
+def timing_files(configurations: list[dict], pattern: str) -> list[str]:
+    """Each configuration's two timing files, `pattern` filled in with its ids and a stage: its fit's (stage
+    fit_control for a closed-form control, train for a network) and its brackets' (stage lipschitz)."""
+    return [
+        pattern.format(stage=stage, **entry)
+        for entry in configurations
+        for stage in ("fit_control" if entry["trainer"] == CLOSED_FORM else "train", "lipschitz")
+    ]
+
+
 def data_settings(grid: Grid, dataset: str) -> dict:
     """The keys that shape a dataset's draw; eps is a fit criterion and must not redraw the data."""
     return {key: value for key, value in grid.datasets[dataset].items() if key != "eps"}

@@ -11,6 +11,7 @@ from ..io import DATASET_ARRAYS, load_checkpoint, load_dataset, save_checkpoint,
 from ..records import FitOutcome, fit_record
 from ..runtime import configure_torch, file_logger
 from ..seeding import torch_generator
+from ..timings import timing_rows, write_timings
 from . import RuleJob
 
 
@@ -19,13 +20,15 @@ def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "fit_control")
     arrays, meta = load_dataset(job.input.data)
     data = {name: torch.from_numpy(arrays[name]).to(torch.float64) for name in DATASET_ARRAYS}
+    timings = []
     for seed in job.params.seeds:
         ids = dict(job.wildcards.items(), seed=str(seed), trainer="closed_form")
-        fit_seed(job, ids, data, meta, log)
+        timings += timing_rows(ids, {"train": fit_seed(job, ids, data, meta, log)})
+    write_timings(job.output.timings, timings)
 
 
-def fit_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], meta: dict, log) -> None:
-    """Fit one seed of the job's control; write its checkpoint and record."""
+def fit_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], meta: dict, log) -> float:
+    """Fit one seed of the job's control; write its checkpoint and record; return the seconds the fit took."""
     dataset, model_spec = job.params.dataset, job.params.model
     x_train, y_train, x_test, y_test = (data[name] for name in DATASET_ARRAYS)
     kind, width, d = model_spec["family"], model_spec["width"], meta["d"]
@@ -54,7 +57,6 @@ def fit_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], m
         steps=0,
         selected_step=0,
         penalty=None,
-        wall_time_s=wall_time,
         device="cpu",
     )
     write_json(
@@ -62,3 +64,4 @@ def fit_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], m
         fit_record(ids, dataset, model_spec, {"method": "closed_form"}, meta, outcome),
     )
     log.info(f"{ids}: {outcome}")
+    return wall_time
