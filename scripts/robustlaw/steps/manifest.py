@@ -10,10 +10,11 @@ from . import RuleJob
 
 def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "manifest")
-    # The manifests sit at the root of the results folder; paths in them are relative to that folder.
-    root = Path(job.output.manifest).parent
-    if (Path(job.output.manifest), Path(job.output.timings)) != (root / MANIFEST_NAME, root / TIMINGS_MANIFEST_NAME):
-        raise ValueError(f"manifests {job.output} are not {MANIFEST_NAME} and {TIMINGS_MANIFEST_NAME} in one folder")
+    # The manifests sit side by side at the root of the results folder, where verify looks for them by
+    # name; paths in them are relative to that folder.
+    manifest, timings = Path(job.output.manifest), Path(job.output.timings)
+    assert (manifest.name, timings.name, timings.parent) == (MANIFEST_NAME, TIMINGS_MANIFEST_NAME, manifest.parent)
+    root = manifest.parent
     # Each run's files, inside the configurations' folders, are listed by name: a folder's
     # bookkeeping (Snakemake's .snakemake_timestamp) is not a result.
     files = [*job.input.files, *job.params.run_files]
