@@ -28,3 +28,4 @@ rule all:
         "results/timings.tsv",
         FIGURES,
         "results/MANIFEST.sha256",
+        "results/MANIFEST-timings.sha256",

@@ -43,6 +43,14 @@ from robustlaw.grid import (  # noqa: E402
 from robustlaw.steps import rule_job  # noqa: E402
 
 Steps = list[tuple[str, object]]
+# One process per seed: each writes its seed's timings to a file of its own.
+SEED_TIMINGS = "results/timings/{stage}/{dataset}/{trainer}/{model}/seed{seed}.tsv"
+
+
+def seed_timing_files(run: dict) -> tuple[str, str]:
+    """The timing files of one seed's fit and of its bracket."""
+    fit_stage = "fit_control" if run["trainer"] == CLOSED_FORM else "train"
+    return SEED_TIMINGS.format(stage=fit_stage, **run), SEED_TIMINGS.format(stage="lipschitz", **run)
 
 
 def dataset_steps(grid: Grid, dataset: str) -> Steps:
@@ -78,11 +86,12 @@ def model_steps(config: dict, grid: Grid, run: dict) -> Steps:
     data = f"results/data/{run['dataset']}.safetensors"
     log = "{dataset}/{trainer}/{model}/seed{seed}.log".format(**run)
     one_model = [{"model": run["model"], "seeds": [run["seed"]], "spec": grid.models[run["model"]]}]
+    fit_timings, bracket_timings = seed_timing_files(run)
     if run["trainer"] == CLOSED_FORM:
         fit = rule_job(
             "fit_control",
             {"data": data},
-            {"models": SERIES_MODEL_FOLDER.format(**run)},
+            {"models": SERIES_MODEL_FOLDER.format(**run), "timings": fit_timings},
             {"configurations": one_model, "dataset": grid.datasets[run["dataset"]]},
             {"dataset": run["dataset"]},
             f"results/logs/fit_control/{log}",
@@ -96,12 +105,12 @@ def model_steps(config: dict, grid: Grid, run: dict) -> Steps:
             "device": "cuda" if config["gpu"] else "cpu",
         }
         wildcards = {**series, "model": run["model"]}
-        outputs = {"models": MODEL_FOLDER.format(**run)}
+        outputs = {"models": MODEL_FOLDER.format(**run), "timings": fit_timings}
         fit = rule_job("train", {"data": data}, outputs, specs, wildcards, f"results/logs/train/{log}")
     bracket = rule_job(
         "lipschitz",
         inputs={"data": data},
-        outputs={"brackets": SERIES_BRACKET_FOLDER.format(**run)},
+        outputs={"brackets": SERIES_BRACKET_FOLDER.format(**run), "timings": bracket_timings},
         params={
             "models": SERIES_MODEL_FOLDER.format(**run),
             "configurations": one_model,
@@ -121,9 +130,11 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
     records = run_files(grid.configurations, MODEL_FOLDER, ".json")
     brackets = run_files(grid.configurations, BRACKET_FOLDER, ".json")
     model_folders, bracket_folders = job_folders(grid.configurations)
+    timings = [file for run in grid.runs for file in seed_timing_files(run)]
     aggregate_inputs = {
         "models": model_folders,
         "brackets": bracket_folders,
+        "timings": timings,
         "floors": [f"results/data/{dataset}.floor.json" for dataset in grid.datasets],
     }
     aggregate_params = {"records": records, "brackets": brackets, "config": config}
@@ -133,7 +144,7 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
         "config_page": "results/report/config.html",
     }
     fit_outputs = {"fits": tables["law_fit"], "frontier": tables["frontier"], "page": "results/report/law_fit.html"}
-    result_files = [*tables.values(), "results/timings.tsv", *figures.values()]
+    result_files = [*tables.values(), aggregate_outputs["config_page"], fit_outputs["page"], *figures.values()]
     for dataset in grid.datasets:
         result_files += [f"results/data/{dataset}.safetensors", f"results/data/{dataset}.floor.json"]
     checkpoints = run_files(grid.configurations, MODEL_FOLDER, ".safetensors")
@@ -165,8 +176,8 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
             "manifest",
             rule_job(
                 "manifest",
-                {"files": result_files},
-                {"manifest": "results/MANIFEST.sha256"},
+                {"files": result_files, "timings": ["results/timings.tsv", *timings]},
+                {"manifest": "results/MANIFEST.sha256", "timings": "results/MANIFEST-timings.sha256"},
                 {"run_files": [*checkpoints, *records, *brackets]},
                 {},
                 "results/logs/manifest.log",

@@ -3,12 +3,15 @@ MODEL_FOLDERS, BRACKET_FOLDERS = grid.job_folders(CONFIGURATIONS)
 CHECKPOINTS = grid.run_files(CONFIGURATIONS, grid.MODEL_FOLDER, ".safetensors")
 RECORDS = grid.run_files(CONFIGURATIONS, grid.MODEL_FOLDER, ".json")
 BRACKETS = grid.run_files(CONFIGURATIONS, grid.BRACKET_FOLDER, ".json")
+# The seconds each fit and bracket took, one file per job: the only outputs a rerun does not reproduce.
+TIMING_FILES = grid.timing_files(CONFIGURATIONS)
 
 
 rule aggregate:
     input:
         models=MODEL_FOLDERS,
         brackets=BRACKET_FOLDERS,
+        timings=TIMING_FILES,
         floors=expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         code=package_modules("aggregate"),
     output:
@@ -101,15 +104,18 @@ rule manifest:
             "results/runs.parquet",
             "results/law_fit.parquet",
             "results/frontier.parquet",
-            "results/timings.tsv",
+            "results/report/config.html",
+            "results/report/law_fit.html",
             *FIGURES,
             *expand("results/data/{dataset}.safetensors", dataset=DATASETS),
             *expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         ],
+        timings=["results/timings.tsv", *TIMING_FILES],
         folders=[*MODEL_FOLDERS, *BRACKET_FOLDERS],
         code=package_modules("manifest"),
     output:
-        "results/MANIFEST.sha256",
+        manifest="results/MANIFEST.sha256",
+        timings="results/MANIFEST-timings.sha256",
     log:
         "results/logs/manifest.log",
     # Short final steps: on a cluster they share one submission.

@@ -8,6 +8,7 @@ rule lipschitz:
         code=package_modules("lipschitz"),
     output:
         brackets=directory("results/lipschitz/{dataset}/{trainer}"),
+        timings="results/timings/lipschitz/{dataset}/{trainer}.tsv",
     log:
         "results/logs/lipschitz/{dataset}/{trainer}.log",
     benchmark:

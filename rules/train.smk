@@ -8,6 +8,7 @@ rule train:
         code=package_modules("train"),
     output:
         models=directory("results/models/{dataset}/{trainer}/{model}"),
+        timings="results/timings/train/{dataset}/{trainer}/{model}.tsv",
     log:
         "results/logs/train/{dataset}/{trainer}/{model}.log",
     benchmark:
@@ -45,6 +46,7 @@ rule fit_control:
         code=package_modules("fit_control"),
     output:
         models=directory("results/models/{dataset}/closed_form"),
+        timings="results/timings/fit_control/{dataset}.tsv",
     log:
         "results/logs/fit_control/{dataset}.log",
     benchmark:

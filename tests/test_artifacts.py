@@ -1,4 +1,5 @@
-"""What a paper reader relies on: provenance inside every Parquet file, checksums, a verify command."""
+"""What a paper reader relies on: provenance inside every Parquet file, checksums, a verify command, and
+a rerun that reproduces every result file but the timings."""
 
 import shutil
 import subprocess
@@ -7,10 +8,10 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from helpers import ROOT, TINY, pinned_version
+from helpers import ROOT, TINY, pinned_version, snakemake
 
 from robustlaw.columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS, RUN_COLUMNS
-from robustlaw.manifest import verify_manifest
+from robustlaw.manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, read_manifest, verify_results
 from robustlaw.provenance import git_commit, read_provenance
 
 TABLES = {"runs.parquet": RUN_COLUMNS, "law_fit.parquet": LAW_FIT_COLUMNS, "frontier.parquet": FRONTIER_COLUMNS}
@@ -44,20 +45,30 @@ def test_readme_documents_every_runs_column():
     assert documented == list(RUN_COLUMNS)
 
 
-def test_manifest_lists_every_result_and_verifies(finished_run):
+def listed(results, name: str = MANIFEST_NAME) -> list[str]:
+    return sorted(read_manifest(results / name)[0])
+
+
+def files(results, *patterns: str) -> list[str]:
+    """The files under results matching patterns; hidden ones are bookkeeping (Snakemake's
+    .snakemake_timestamp in each configuration's folder)."""
+    found = (path for pattern in patterns for path in results.glob(pattern) if not path.name.startswith("."))
+    return sorted(path.relative_to(results).as_posix() for path in found)
+
+
+def test_manifests_list_every_result_and_the_timings_apart_and_verify(finished_run):
     results = finished_run / "results"
-    listed = [line.split("  ", 1)[1] for line in (results / "MANIFEST.sha256").read_text().splitlines()]
-    # Hidden files are bookkeeping (Snakemake's .snakemake_timestamp in each configuration's folder).
-    expected = [
-        path.relative_to(results).as_posix()
-        for pattern in ("*.parquet", "figures/*", "models/**/*.*", "lipschitz/**/*.json", "data/*")
-        for path in results.glob(pattern)
-        if not path.name.startswith(".")
-    ]
-    expected += ["timings.tsv"]
-    assert sorted(listed) == sorted(expected)
-    assert verify_manifest(results) == []
-    check = subprocess.run(["sha256sum", "-c", "--quiet", "MANIFEST.sha256"], cwd=results, capture_output=True)
+    patterns = ("*.parquet", "figures/*", "report/*.html", "models/**/*.*", "lipschitz/**/*.json", "data/*")
+    assert listed(results) == files(results, *patterns)
+    # Per stage, one timing file per configuration (and the table they make).
+    timings = listed(results, TIMINGS_MANIFEST_NAME)
+    assert timings == ["timings.tsv", *files(results, "timings/**/*.tsv")]
+    models, brackets = files(results, "models/*/*/*"), files(results, "lipschitz/*/*/*")
+    assert len(timings) == 1 + len(models) + len(brackets) == 1 + 2 * len(brackets)
+    checked = verify_results(results)
+    assert (checked.problems, checked.differing_timings) == ([], [])
+    command = ["sha256sum", "-c", "--quiet", MANIFEST_NAME, TIMINGS_MANIFEST_NAME]
+    check = subprocess.run(command, cwd=results, capture_output=True)
     assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -66,11 +77,43 @@ def test_verify_command_reports_a_changed_and_a_missing_file(finished_run, tmp_p
     shutil.copytree(finished_run / "results", results)
     (results / "frontier.parquet").write_bytes(b"tampered")
     next(results.glob("lipschitz/**/*.json")).unlink()
-    command = [sys.executable, "-m", "robustlaw", "verify", str(results)]
-    result = subprocess.run(command, cwd=ROOT / "scripts", capture_output=True, text=True, timeout=120)
+    (results / "timings.tsv").write_text("other seconds\n")
+    result = verify(results)
     assert result.returncode == 1
     assert "frontier.parquet: checksum differs from the manifest" in result.stderr
     assert "missing" in result.stderr
+    # A changed timing file is no failure: it is named as expected to differ.
+    assert "timings.tsv" not in result.stderr and "expected to differ on a rerun; 1 differ here" in result.stdout
+
+
+def verify(results, *args: str) -> subprocess.CompletedProcess:
+    """`python -m robustlaw verify RESULTS [args]`, as the docs tell a reader to run it."""
+    command = [sys.executable, "-m", "robustlaw", "verify", str(results), *args]
+    return subprocess.run(command, cwd=ROOT / "scripts", capture_output=True, text=True, timeout=120)
+
+
+def test_a_fresh_rerun_reproduces_every_result_file_but_the_timings(workflow, finished_run, tmp_path):
+    snakemake(workflow, tmp_path)
+    first, second = finished_run / "results", tmp_path / "results"
+    assert (second / MANIFEST_NAME).read_text() == (first / MANIFEST_NAME).read_text()
+    assert listed(second, TIMINGS_MANIFEST_NAME) == listed(first, TIMINGS_MANIFEST_NAME)
+    result = verify(second, "--reference", str(first))
+    assert result.returncode == 0, result.stderr
+    assert f"all {len(listed(first))} files listed in {first}/{MANIFEST_NAME} match" in result.stdout
+    assert "are expected to differ on a rerun" in result.stdout
+
+
+def test_a_rerun_with_a_result_the_reference_lacks_fails_and_names_it(finished_run, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(finished_run / "results", results)
+    extra = results / "figures" / "extra.svg"
+    extra.write_text("<svg/>")
+    (results / MANIFEST_NAME).write_text(
+        (results / MANIFEST_NAME).read_text() + f"{'0' * 64}  {extra.relative_to(results).as_posix()}\n"
+    )
+    result = verify(results, "--reference", str(finished_run / "results"))
+    assert result.returncode == 1
+    assert f"figures/extra.svg: not in {finished_run / 'results' / MANIFEST_NAME}" in result.stderr
 
 
 def test_report_pages_hold_the_config_and_the_law_fit(finished_run):

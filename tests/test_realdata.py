@@ -2,7 +2,6 @@
 
 import copy
 import gzip
-import json
 import os
 
 import numpy as np
@@ -10,10 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 from helpers import ROOT, TINY, planned_jobs, snakemake
-from safetensors import safe_open
 from sklearn.datasets import load_digits
 
 from robustlaw.data import make_dataset
+from robustlaw.io import load_dataset
 from robustlaw.realdata import RealDatasetSpec, generate_real_dataset, noisy_labels
 from robustlaw.sources import SourceError, read_source
 
@@ -316,8 +315,7 @@ def test_digits_and_mnist_run_end_to_end(workflow, tmp_path):
     digits_rows = runs[runs["distribution"] == "digits"]
     assert (digits_rows["d"] == 64).all() and (digits_rows["n_test"] == 1000).all()
     assert np.allclose(runs["sigma2"], 0.2 * 1.8) and np.allclose(runs["eps"], 0.99 * 0.36)
-    with safe_open(str(workdir / "results" / "data" / "digits-n64-d64-evenodd-q0.2-s0.safetensors"), "numpy") as f:
-        meta = json.loads(f.metadata()["meta"])
+    _, meta = load_dataset(workdir / "results" / "data" / "digits-n64-d64-evenodd-q0.2-s0.safetensors")
     assert meta["seed"] == 0 and len(meta["train_indices"]) == 64
     # The files are inputs of generate_data: a changed file redoes that dataset (only that one).
     labels = directory / "train-labels-idx1-ubyte.gz"

@@ -1,5 +1,6 @@
 """Rule steps called directly: one job fits every seed of a configuration, and one brackets every model
-of a series, each seed exactly as a job of its own would."""
+of a series, each seed exactly as a job of its own would, and keeps the seconds it took apart from the
+results."""
 
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from helpers import data_job, validated_config
 from robustlaw.files import read_json
 from robustlaw.io import load_checkpoint
 from robustlaw.steps import generate_data, lipschitz, rule_job, train
+from robustlaw.timings import read_timings
 
 
 def fit_and_bracket(folder: Path, seeds: list[int]) -> None:
@@ -23,7 +25,8 @@ def fit_and_bracket(folder: Path, seeds: list[int]) -> None:
     dataset, trainer = tiny["datasets"][0], tiny["trainers"][1]
     params = {"seeds": seeds, "device": "cpu", "dataset": dataset, "model": model, "trainer": trainer}
     models = {"models": str(folder / "models" / "relu2-k16")}
-    train.run(rule_job("train", {"data": str(data)}, models, params, wildcards, str(folder / "train.log")))
+    outputs = {**models, "timings": str(folder / "train.tsv")}
+    train.run(rule_job("train", {"data": str(data)}, outputs, params, wildcards, str(folder / "train.log")))
     series = {"dataset": "d", "trainer": "gradient_penalty"}
     settings = {
         "models": str(folder / "models"),
@@ -31,12 +34,8 @@ def fit_and_bracket(folder: Path, seeds: list[int]) -> None:
         "settings": tiny["lipschitz"],
     }
     inputs = {**models, "data": str(data)}
-    brackets = {"brackets": str(folder / "brackets")}
-    lipschitz.run(rule_job("lipschitz", inputs, brackets, settings, series, str(folder / "lipschitz.log")))
-
-
-def untimed(record: dict) -> dict:
-    return {key: value for key, value in record.items() if key not in ("wall_time_s", "seconds")}
+    outputs = {"brackets": str(folder / "brackets"), "timings": str(folder / "lipschitz.tsv")}
+    lipschitz.run(rule_job("lipschitz", inputs, outputs, settings, series, str(folder / "lipschitz.log")))
 
 
 def test_a_configuration_job_gives_each_seed_what_a_job_of_its_own_gives(tmp_path):
@@ -52,9 +51,27 @@ def test_a_configuration_job_gives_each_seed_what_a_job_of_its_own_gives(tmp_pat
     for (name, tensor), (_, other) in zip(first.state_dict().items(), second.state_dict().items(), strict=True):
         assert torch.equal(tensor, other), name
     for kind in ("models", "brackets"):
-        records = [read_json(folder / kind / "relu2-k16" / "seed1.json") for folder in (together, alone)]
-        assert untimed(records[0]) == untimed(records[1]) and records[0]["seed"] == 1
+        files = [folder / kind / "relu2-k16" / "seed1.json" for folder in (together, alone)]
+        assert files[0].read_bytes() == files[1].read_bytes() and read_json(files[0])["seed"] == 1
     assert (
         read_json(together / "models" / "relu2-k16" / "seed0.json")["train_mse"]
         != read_json(alone / "models" / "relu2-k16" / "seed1.json")["train_mse"]
     )
+
+
+def test_each_job_keeps_its_seeds_timings_in_its_timing_file_and_none_in_the_results(tmp_path):
+    folder = tmp_path / "job"
+    fit_and_bracket(folder, [0, 1])
+    trained, bracketed = read_timings(folder / "train.tsv"), read_timings(folder / "lipschitz.tsv")
+    ids = {"dataset": "d", "model": "relu2-k16", "trainer": "gradient_penalty"}
+    assert trained == [{**ids, "seed": seed, "step": "train", "seconds": trained[seed]["seconds"]} for seed in (0, 1)]
+    assert all(row["seconds"] > 0 for row in trained + bracketed)
+    # Every method of a two-layer network's bracket, each seed in turn.
+    methods = {row["step"] for row in bracketed}
+    assert {"lipschitz_spectral_product", "lipschitz_lipsdp", "lipschitz_search"} <= methods
+    assert [row["seed"] for row in bracketed] == [0] * len(methods) + [1] * len(methods)
+    for kind in ("models", "brackets"):
+        records = [read_json(path) for path in sorted((folder / kind).rglob("*.json"))]
+        assert len(records) == 2
+        for record in records:
+            assert not {"wall_time_s", "seconds"} & (set(record) | set(record.get("bracket", {})))

@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 
 from .columns import RUN_COLUMNS
 from .files import atomic_path
+from .timings import TIMING_COLUMNS
 
 # Trainer settings, and the methods that use each (null in the table for the others).
 TRAINER_SETTINGS = {
@@ -58,20 +59,16 @@ def runs_table(records: list[dict], brackets: list[dict], floors: dict[str, floa
     return table.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
 
 
-def timings_table(records: list[dict], brackets: list[dict]) -> pd.DataFrame:
-    """Seconds per stage: kept out of runs.parquet so that reruns give identical bytes there."""
-    rows = [
-        {
-            "dataset": r["dataset"],
-            "model": r["model"],
-            "trainer": r["trainer"],
-            "seed": r["seed"],
-            "train_s": r["wall_time_s"],
-            **{f"lipschitz_{k}_s": v for k, v in b["seconds"].items()},
-        }
-        for r, b in zip(records, brackets, strict=True)
-    ]
-    return pd.DataFrame(rows)
+def timings_table(rows: list[dict]) -> pd.DataFrame:
+    """The timing files' rows (robustlaw.timings) as one row per model: its ids, then `<step>_s` for each
+    step (train_s first, then the Lipschitz methods by name), empty where a model has no such step."""
+    ids = list(TIMING_COLUMNS[:4])
+    long = pd.DataFrame(rows, columns=list(TIMING_COLUMNS))
+    wide = long.pivot(index=ids, columns="step", values="seconds")
+    steps = sorted(wide.columns, key=lambda step: (step != "train", step))
+    wide = wide[steps].rename(columns=lambda step: f"{step}_s").reset_index()
+    wide.columns.name = None
+    return wide.sort_values(ids, kind="stable").reset_index(drop=True)
 
 
 def write_parquet(table: pd.DataFrame, path: str, metadata: dict[str, str]) -> None:

@@ -59,6 +59,8 @@ def configurations(runs: list[dict]) -> list[dict]:
 # Where each configuration's files live: one folder per (dataset, trainer) series, holding one folder
 # per model. A series is what one job brackets (and, for the closed-form controls, fits): cheap work
 # next to training, so a whole series shares one process instead of paying torch's import per model.
+MODEL_JOB = "{dataset}/{trainer}/{model}"
+TIMING_FILE = "results/timings/{stage}/{job}.tsv"
 SERIES_MODEL_FOLDER = "results/models/{dataset}/{trainer}"
 SERIES_BRACKET_FOLDER = "results/lipschitz/{dataset}/{trainer}"
 MODEL_FOLDER = SERIES_MODEL_FOLDER + "/{model}"
@@ -101,6 +103,18 @@ def configuration_folders(configurations: list[dict], pattern: str) -> list[str]
 def run_files(configurations: list[dict], pattern: str, suffix: str) -> list[str]:
     """The file of every run in the configuration folders `pattern`, one per seed."""
     return [run_file(pattern.format(**entry), seed, suffix) for entry in configurations for seed in entry["seeds"]]
+
+
+def timing_files(configurations: list[dict]) -> list[str]:
+    """The timing file of every fitting and bracketing job: a trained configuration's, a dataset's
+    controls', a series' brackets' (robustlaw.timings)."""
+    trained = [entry for entry in configurations if entry["trainer"] != CLOSED_FORM]
+    files = [TIMING_FILE.format(stage="train", job=MODEL_JOB.format(**entry)) for entry in trained]
+    for dataset, trainer in series(configurations):
+        if trainer == CLOSED_FORM:
+            files.append(TIMING_FILE.format(stage="fit_control", job=dataset))
+        files.append(TIMING_FILE.format(stage="lipschitz", job=f"{dataset}/{trainer}"))
+    return files
 
 
 def data_settings(grid: Grid, dataset: str) -> dict:

@@ -21,6 +21,9 @@ GATED_FORMAT = "robustlaw-gated-linear/1"
 GATED_TENSORS = ("gates", "coefficients")
 DATASET_FORMAT = "robustlaw-dataset/1"
 DATASET_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+# safetensors keeps a file's metadata in a hash map and writes its keys in an order that changes from
+# process to process; one key holding the entries as sorted JSON gives the same header bytes every run.
+METADATA_KEY = "robustlaw"
 
 
 class CheckpointError(ValueError):
@@ -32,14 +35,34 @@ def _write_with(save: Callable[[str], None], path: str | os.PathLike) -> None:
         save(str(tmp))
 
 
+def _packed(metadata: dict[str, str]) -> dict[str, str]:
+    """The metadata as written: one entry, METADATA_KEY, holding the entries as JSON with sorted keys."""
+    return {METADATA_KEY: json.dumps(metadata, sort_keys=True)}
+
+
+def _unpacked(path: str | os.PathLike, stored: dict[str, str]) -> dict[str, str]:
+    """The metadata entries of a file in either layout: packed under METADATA_KEY, or one key per entry
+    (files written before the packed layout, or by other code following the documented format)."""
+    if METADATA_KEY not in stored:
+        return stored
+    try:
+        entries = json.loads(stored[METADATA_KEY])
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{path}: metadata '{METADATA_KEY}' is not JSON ({error})") from None
+    if not isinstance(entries, dict) or not all(isinstance(value, str) for value in entries.values()):
+        raise CheckpointError(f"{path}: metadata '{METADATA_KEY}' is not a JSON object of strings")
+    return entries
+
+
 def _read_safetensors(path: str | os.PathLike, framework: str, expected_format: tuple[str, ...]):
     """(metadata, tensors) of a safetensors file whose metadata 'format' is one of expected_format."""
     try:
         with safe_open(str(path), framework=framework) as handle:
-            metadata = handle.metadata() or {}
+            stored = handle.metadata() or {}
         tensors = (load_numpy if framework == "numpy" else load_torch)(str(path))
     except (OSError, SafetensorError) as error:
         raise CheckpointError(f"{path}: not a readable safetensors file ({error})") from error
+    metadata = _unpacked(path, stored)
     if metadata.get("format") not in expected_format:
         raise CheckpointError(
             f"{path}: metadata 'format' is {metadata.get('format')!r}, expected one of {list(expected_format)}"
@@ -50,7 +73,7 @@ def _read_safetensors(path: str | os.PathLike, framework: str, expected_format: 
 def save_dataset(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> None:
     tensors = {name: np.ascontiguousarray(arrays[name]) for name in DATASET_ARRAYS}
     metadata = {"format": DATASET_FORMAT, "meta": json.dumps(meta, sort_keys=True)}
-    _write_with(lambda tmp: save_numpy(tensors, tmp, metadata=metadata), path)
+    _write_with(lambda tmp: save_numpy(tensors, tmp, metadata=_packed(metadata)), path)
 
 
 def load_dataset(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
@@ -75,7 +98,7 @@ def save_checkpoint(path: str | os.PathLike, model: MLP | QuadraticModel | Gated
             tensors[f"layers.{index}.weight"] = layer.weight.detach().to("cpu", torch.float32).contiguous()
             tensors[f"layers.{index}.bias"] = layer.bias.detach().to("cpu", torch.float32).contiguous()
         metadata = {"format": CHECKPOINT_FORMAT, "activation": model.activation, "depth": str(len(model.layers))}
-    _write_with(lambda tmp: save_torch(tensors, tmp, metadata=metadata), path)
+    _write_with(lambda tmp: save_torch(tensors, tmp, metadata=_packed(metadata)), path)
 
 
 def load_checkpoint(

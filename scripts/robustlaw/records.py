@@ -16,7 +16,6 @@ class FitOutcome:
     steps: int
     selected_step: int
     penalty: float | None
-    wall_time_s: float
     device: str
 
 

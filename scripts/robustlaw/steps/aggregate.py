@@ -1,4 +1,5 @@
-"""The work of rule aggregate: every model's record and bracket into results/runs.parquet (+ timings, config page)."""
+"""The work of rule aggregate: every model's record and bracket into results/runs.parquet, the jobs' timing
+files into results/timings.tsv, and the config page."""
 
 import html
 
@@ -9,6 +10,7 @@ from ..columns import RUN_COLUMNS
 from ..files import atomic_path, read_json, write_text
 from ..joblog import file_logger
 from ..provenance import table_metadata
+from ..timings import read_timings
 from . import RuleJob
 
 
@@ -21,7 +23,8 @@ def run(job: RuleJob) -> None:
     table = runs_table(records, brackets, floors)
     write_parquet(table, job.output.runs, table_metadata(config, RUN_COLUMNS))
     with atomic_path(job.output.timings) as tmp:
-        timings_table(records, brackets).to_csv(tmp, sep="\t", index=False)
+        timings = [row for path in job.input.timings for row in read_timings(path)]
+        timings_table(timings).to_csv(tmp, sep="\t", index=False)
     resolved = html.escape(yaml.safe_dump(config, sort_keys=True))
     write_text(job.output.config_page, f"<h3>Resolved configuration (defaults filled in)</h3>\n<pre>{resolved}</pre>\n")
     log.info(f"{len(table)} runs, {int(table['fitted'].sum())} fitted")

@@ -13,6 +13,7 @@ from ..joblog import file_logger
 from ..records import FitOutcome, fit_record
 from ..runtime import configure_torch
 from ..seeding import torch_generator
+from ..timings import timing_rows, write_timings
 from . import RuleJob
 
 
@@ -21,17 +22,22 @@ def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "fit_control")
     arrays, meta = load_dataset(job.input.data)
     data = {name: torch.from_numpy(arrays[name]).to(torch.float64) for name in DATASET_ARRAYS}
+    timings = []
     for configuration in job.params.configurations:
         folder = f"{job.output.models}/{configuration['model']}"
         for seed in configuration["seeds"]:
             ids = {"dataset": job.wildcards.dataset, "model": configuration["model"], "trainer": CLOSED_FORM}
-            fit_seed(job.params.dataset, configuration["spec"], folder, {**ids, "seed": str(seed)}, data, meta, log)
+            ids["seed"] = str(seed)
+            seconds = fit_seed(job.params.dataset, configuration["spec"], folder, ids, data, meta, log)
+            timings += timing_rows(ids, {"train": seconds})
+    write_timings(job.output.timings, timings)
 
 
 def fit_seed(
     dataset: dict, model_spec: dict, folder: str, ids: dict[str, str], data: dict[str, torch.Tensor], meta: dict, log
-) -> None:
-    """Fit one seed of a control; write its checkpoint and record into the configuration's folder."""
+) -> float:
+    """Fit one seed of a control; write its checkpoint and record into the configuration's folder; return the
+    seconds the fit took."""
     x_train, y_train, x_test, y_test = (data[name] for name in DATASET_ARRAYS)
     kind, width, d = model_spec["family"], model_spec["width"], meta["d"]
     start = time.perf_counter()
@@ -59,7 +65,6 @@ def fit_seed(
         steps=0,
         selected_step=0,
         penalty=None,
-        wall_time_s=wall_time,
         device="cpu",
     )
     write_json(
@@ -67,3 +72,4 @@ def fit_seed(
         fit_record(ids, dataset, model_spec, {"method": "closed_form"}, meta, outcome),
     )
     log.info(f"{ids}: {outcome}")
+    return wall_time

@@ -11,6 +11,7 @@ from ..lipschitz import BracketSpec, lipschitz_bracket
 from ..lipschitz_lower import LowerSearchSpec
 from ..runtime import configure_torch
 from ..seeding import stable_seed
+from ..timings import timing_rows, write_timings
 from . import RuleJob
 
 
@@ -23,6 +24,7 @@ def run(job: RuleJob) -> None:
     arrays, _ = load_dataset(job.input.data)
     x_train, x_test = torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["x_test"])
     dataset, trainer = job.wildcards.dataset, job.wildcards.trainer
+    timings = []
     for configuration in job.params.configurations:
         model_name = configuration["model"]
         for seed in configuration["seeds"]:
@@ -34,6 +36,9 @@ def run(job: RuleJob) -> None:
             )
             model = load_checkpoint(run_file(f"{job.params.models}/{model_name}", seed, ".safetensors"))
             result = lipschitz_bracket(model, spec, x_train, x_test)
-            write_json(run_file(f"{job.output.brackets}/{model_name}", seed, ".json"), {**ids, "seed": seed, **result})
+            bracket = {**ids, "seed": seed, "bracket": result["bracket"]}
+            write_json(run_file(f"{job.output.brackets}/{model_name}", seed, ".json"), bracket)
+            timings += timing_rows(ids, {f"lipschitz_{name}": value for name, value in result["seconds"].items()})
             log.info(f"{ids}: {result['bracket']}")
             log.info(f"seconds: {result['seconds']}")
+    write_timings(job.output.timings, timings)

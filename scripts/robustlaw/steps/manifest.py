@@ -1,19 +1,23 @@
-"""The work of rule manifest: results/MANIFEST.sha256 over every result file."""
+"""The work of rule manifest: results/MANIFEST.sha256 over every result file that a rerun must reproduce,
+results/MANIFEST-timings.sha256 over the timing files, which a rerun does not."""
 
 from pathlib import Path
 
 from ..joblog import file_logger
-from ..manifest import MANIFEST_NAME, write_manifest
+from ..manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, write_manifest
 from . import RuleJob
 
 
 def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "manifest")
-    # The manifest sits at the root of the results folder; paths in it are relative to that folder.
-    manifest = Path(job.output[0])
-    assert manifest.name == MANIFEST_NAME
+    # The manifests sit side by side at the root of the results folder, where verify looks for them by
+    # name; paths in them are relative to that folder.
+    manifest, timings = Path(job.output.manifest), Path(job.output.timings)
+    assert (manifest.name, timings.name, timings.parent) == (MANIFEST_NAME, TIMINGS_MANIFEST_NAME, manifest.parent)
+    root = manifest.parent
     # Each run's files, inside the configurations' folders, are listed by name: a folder's
     # bookkeeping (Snakemake's .snakemake_timestamp) is not a result.
     files = [*job.input.files, *job.params.run_files]
-    write_manifest(manifest.parent, files)
-    log.info(f"{len(files)} files listed")
+    write_manifest(root, files, MANIFEST_NAME)
+    write_manifest(root, job.input.timings, TIMINGS_MANIFEST_NAME)
+    log.info(f"{len(files)} result files and {len(job.input.timings)} timing files listed")

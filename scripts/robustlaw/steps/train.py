@@ -11,6 +11,7 @@ from ..models import MLP
 from ..records import FitOutcome, fit_record
 from ..runtime import configure_torch
 from ..seeding import torch_generator
+from ..timings import timing_rows, write_timings
 from ..train import TrainSpec, mse, train_full_batch
 from . import RuleJob
 
@@ -21,13 +22,15 @@ def run(job: RuleJob) -> None:
     device = torch.device("cuda" if job.params.device == "cuda" and torch.cuda.is_available() else "cpu")
     arrays, meta = load_dataset(job.input.data)
     data = {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}
+    timings = []
     for seed in job.params.seeds:
         ids = {key: job.wildcards[key] for key in ("dataset", "model", "trainer")} | {"seed": str(seed)}
-        train_seed(job, ids, data, meta, device, log)
+        timings += timing_rows(ids, {"train": train_seed(job, ids, data, meta, device, log)})
+    write_timings(job.output.timings, timings)
 
 
-def train_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], meta: dict, device, log) -> None:
-    """Fit one seed of the job's configuration; write its checkpoint and record."""
+def train_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], meta: dict, device, log) -> float:
+    """Fit one seed of the job's configuration; write its checkpoint and record; return the seconds it took."""
     dataset, model_spec, trainer = job.params.dataset, job.params.model, job.params.trainer
     target_mse = meta["noise_variance"] - dataset["eps"]
     spec = TrainSpec.from_trainer(trainer, target_mse)
@@ -60,9 +63,9 @@ def train_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor],
         steps=result.steps,
         selected_step=result.selected_step,
         penalty=result.penalty,
-        wall_time_s=result.wall_time_s,
         device=device.type,
     )
     record = fit_record(ids, dataset, model_spec, trainer, meta, outcome)
     write_json(run_file(job.output.models, ids["seed"], ".json"), record)
     log.info(f"done: steps={result.steps} train_mse={result.train_mse:.6g} status={result.status}")
+    return result.wall_time_s
