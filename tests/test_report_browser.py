@@ -34,7 +34,8 @@ def browser():
     ):
         options.add_argument(flag)  # fmt: skip
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(10)
+    # Only a limit for a page that never renders: a busy machine may take many seconds to lay one out.
+    driver.implicitly_wait(120)
     yield driver
     driver.quit()
 
