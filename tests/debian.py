@@ -6,19 +6,37 @@ means it ran.
 """
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 INSTALL_SCRIPT = ".ci/install-system-packages"
 
 
-def missing_reason(programs: tuple[str, ...], packages: tuple[str, ...]) -> str | None:
+@dataclass(frozen=True)
+class Tools:
+    """Programs some tests run, and the Debian packages INSTALL_SCRIPT installs them from."""
+
+    programs: tuple[str, ...]
+    packages: tuple[str, ...]
+
+
+SLURM = Tools(
+    programs=("/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch", "/usr/bin/squeue", "/usr/bin/srun")
+    + ("/usr/bin/sinfo", "/usr/bin/scancel", "/usr/sbin/munged", "/usr/sbin/mungekey"),
+    packages=("slurmctld", "slurmd", "slurm-client", "munge"),
+)
+CHROMIUM = Tools(programs=("/usr/bin/chromium", "/usr/bin/chromedriver"), packages=("chromium", "chromium-driver"))
+EVERY_TOOL = (SLURM, CHROMIUM)
+
+
+def missing_reason(tools: Tools) -> str | None:
     """Why these programs cannot be used, or None when all of them are installed."""
-    missing = [program for program in programs if not Path(program).exists()]
+    missing = [program for program in tools.programs if not Path(program).exists()]
     if not missing:
         return None
     return (
         f"{', '.join(missing)} not installed: run {INSTALL_SCRIPT} as root "
-        f"(it installs the Debian packages {' '.join(packages)})"
+        f"(it installs the Debian packages {' '.join(tools.packages)})"
     )
 
 
@@ -31,9 +49,9 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-def require(programs: tuple[str, ...], packages: tuple[str, ...]) -> None:
+def require(tools: Tools) -> None:
     """Skip (under CI, fail) the test unless every program is installed."""
-    reason = missing_reason(programs, packages)
+    reason = missing_reason(tools)
     if reason is not None:
         skip_or_fail(reason)
 

@@ -32,10 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import debian  # noqa: E402
 
-PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
 SRUN = "/usr/bin/srun"
-PROGRAMS = ("/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch", "/usr/bin/squeue", SRUN)
-PROGRAMS += ("/usr/sbin/munged", "/usr/sbin/mungekey")
 # munged refuses a socket or key below a directory others may write to; /run is root's, mode 0755.
 PARENT = Path("/run")
 # Finished jobs stay visible to squeue this long: the Snakemake plugin's squeue status mode needs it,
@@ -53,7 +50,7 @@ def unavailable_reason() -> str | None:
     """Why this machine cannot run a SLURM cluster, or None when it can."""
     if os.geteuid() != 0:
         return "starting slurmctld and slurmd (as SlurmUser root, as the tests run jobs) needs root"
-    return debian.missing_reason(PROGRAMS, PACKAGES)
+    return debian.missing_reason(debian.SLURM)
 
 
 def node_hardware() -> dict[str, int]:
