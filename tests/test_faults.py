@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from helpers import SNAKEMAKE, TINY, copy_workflow, snakemake
+from helpers import HANG_S, SNAKEMAKE, TINY, copy_workflow, run_environment, snakemake
 
 
 def test_diverging_training_and_an_infinite_lipschitz_constant_do_not_break_aggregation(workflow, tmp_path):
@@ -88,13 +88,19 @@ def test_killed_run_resumes_to_identical_results_and_a_second_run_is_locked_out(
     config_path.write_text(yaml.safe_dump(TINY))
     command = [SNAKEMAKE, "-s", str(workflow / "Snakefile"), "--directory", str(workdir), "--configfile"]
     command += [str(config_path), "--cores", "1"]
-    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    first = subprocess.Popen(
+        command,
+        env=run_environment(workflow),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         # Only a guard against a hang: the run holds whatever time its jobs take before.
-        deadline = time.monotonic() + 1800
+        deadline = time.monotonic() + HANG_S
         while not (hold / "held").exists():
             assert first.poll() is None, f"the run ended (exit {first.returncode}) before any job held"
-            assert time.monotonic() < deadline, "no job held after 1800 s"
+            assert time.monotonic() < deadline, f"no job held after {HANG_S} s"
             time.sleep(0.2)
         second = snakemake(workflow, workdir, check=False)
         assert second.returncode != 0
