@@ -1,47 +1,59 @@
-"""Debian packages a test needs, installed on demand: tests skip only where that is impossible.
+"""The Debian programs some tests drive (SLURM, munge, Chromium): installed by .ci/install-system-packages.
 
-CI machines start bare, so a test that needs a system program installs it with apt-get (as root).
-It is skipped with the reason only on a machine that can neither run nor install it, and under CI
-(the environment variable CI set) it fails instead of skipping, so a green CI means it ran.
+Tests never install packages. One whose programs are missing is skipped with a reason that names the
+install script, and fails with the same reason under CI (the environment variable CI set), so a green CI
+means it ran.
 """
 
 import os
-import shutil
-import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
+INSTALL_SCRIPT = ".ci/install-system-packages"
 
-def unavailable_reason(programs: tuple[str, ...], packages: tuple[str, ...]) -> str | None:
-    if all(Path(program).exists() for program in programs):
+
+@dataclass(frozen=True)
+class Tools:
+    """Programs some tests run, and the Debian packages INSTALL_SCRIPT installs them from."""
+
+    programs: tuple[str, ...]
+    packages: tuple[str, ...]
+
+
+SLURM = Tools(
+    programs=("/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch", "/usr/bin/squeue", "/usr/bin/srun")
+    + ("/usr/bin/sinfo", "/usr/bin/scancel", "/usr/sbin/munged", "/usr/sbin/mungekey"),
+    packages=("slurmctld", "slurmd", "slurm-client", "munge"),
+)
+CHROMIUM = Tools(programs=("/usr/bin/chromium", "/usr/bin/chromedriver"), packages=("chromium", "chromium-driver"))
+EVERY_TOOL = (SLURM, CHROMIUM)
+
+
+def missing_reason(tools: Tools) -> str | None:
+    """Why these programs cannot be used, or None when all of them are installed."""
+    missing = [program for program in tools.programs if not Path(program).exists()]
+    if not missing:
         return None
-    if os.geteuid() != 0:
-        return f"{' '.join(packages)} not installed, and installing Debian packages needs root"
-    if shutil.which("apt-get") is None:
-        return f"{' '.join(packages)} not installed, and there is no apt-get"
-    return None
+    return (
+        f"{', '.join(missing)} not installed: run {INSTALL_SCRIPT} as root "
+        f"(it installs the Debian packages {' '.join(tools.packages)})"
+    )
 
 
-def install(programs: tuple[str, ...], packages: tuple[str, ...]) -> None:
-    if all(Path(program).exists() for program in programs):
-        return
-    # Without recommends: SLURM's alone are 35 packages nothing here uses.
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
-        result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=900)
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-
-
-def require(programs: tuple[str, ...], packages: tuple[str, ...]) -> None:
-    """Install the packages if needed; skip (or, under CI, fail) where this machine cannot."""
+def skip_or_fail(reason: str) -> None:
+    """Skip the test with `reason`; under CI, fail with it instead."""
     import pytest  # only here: tests/slurm/cluster.py imports this module outside pytest too
 
-    reason = unavailable_reason(programs, packages)
+    if under_ci():
+        pytest.fail(f"CI must run this test, but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def require(tools: Tools) -> None:
+    """Skip (under CI, fail) the test unless every program is installed."""
+    reason = missing_reason(tools)
     if reason is not None:
-        if under_ci():
-            pytest.fail(f"CI must run this test, but {reason}")
-        pytest.skip(reason)
-    install(programs, packages)
+        skip_or_fail(reason)
 
 
 def under_ci() -> bool:

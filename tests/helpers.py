@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -16,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TINY = yaml.safe_load((ROOT / "tests" / "tiny_config.yaml").read_text())
 WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "schemas", "report", "envs", "profiles")
+# Only a guard against a run that never ends: far above any run's time on a slow or busy machine, so a
+# slow run is never reported as a failure.
+HANG_S = 1800
 
 
 def copy_workflow(copy: Path) -> Path:
@@ -29,6 +33,17 @@ def copy_workflow(copy: Path) -> Path:
     return copy
 
 
+def run_environment(workflow: Path, environment: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment of a test's Snakemake run: `environment` without a profile of the user's
+    (SNAKEMAKE_PROFILE would change how the workflow runs); the copy's own package ahead of the installed
+    one, so the jobs run the code the test may have edited there; and git kept from looking above the
+    workflow's copy, so its provenance says "unknown" wherever the temporary folders live (a TMPDIR inside
+    a checkout would lend it that checkout's commit)."""
+    inherited = {name: value for name, value in environment.items() if name != "SNAKEMAKE_PROFILE"}
+    package = str(workflow / "scripts")
+    return {**inherited, "PYTHONPATH": package, "GIT_CEILING_DIRECTORIES": str(workflow.parent)}
+
+
 def snakemake(
     workflow: Path, workdir: Path, *args: str, config: dict = TINY, check: bool = True, env: dict | None = None
 ):
@@ -39,8 +54,8 @@ def snakemake(
     config_path.write_text(yaml.safe_dump(config))
     command = [SNAKEMAKE, "-s", str(workflow / "Snakefile"), "--directory", str(workdir)]
     command += ["--configfile", str(config_path), "--cores", "2", *args]
-    environment = dict(os.environ, **(env or {}))
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+    environment = run_environment(workflow, {**os.environ, **(env or {})})
+    result = subprocess.run(command, capture_output=True, text=True, timeout=HANG_S, env=environment)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
     return result

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from helpers import SNAKEMAKE, TINY, snakemake
+from helpers import HANG_S, SNAKEMAKE, TINY, copy_workflow, run_environment, snakemake
 
 
 def test_diverging_training_and_an_infinite_lipschitz_constant_do_not_break_aggregation(workflow, tmp_path):
@@ -36,12 +36,35 @@ def test_diverging_training_and_an_infinite_lipschitz_constant_do_not_break_aggr
     assert (tmp_path / "results" / "figures" / "lipschitz_vs_p.png").stat().st_size > 10_000
 
 
-def wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+# Appended to a private copy of steps/lipschitz.py. Run on one core, jobs run one at a time, each to its
+# end; the first bracket written into a second configuration's folder stops its job right there (that one
+# seed's file written, the next seed not begun) until the test kills the run. The "held" folder, made once,
+# keeps a later run from holding.
+HOLD = """
+
+# Injected by tests/test_faults.py.
+import os as _os
+import time as _time
+
+_write_json = write_json
+
+
+def write_json(path, record):
+    _write_json(path, record)
+    first, folder = _os.path.join({hold!r}, "first"), _os.path.dirname(path)
+    if not _os.path.exists(first):
+        with open(first, "w") as note:
+            note.write(folder)
+    with open(first) as note:
+        if note.read() == folder:
+            return
+    try:
+        _os.mkdir(_os.path.join({hold!r}, "held"))
+    except FileExistsError:
+        return
+    while True:
+        _time.sleep(1)
+"""
 
 
 def outputs(results: Path) -> dict[str, int]:
@@ -50,39 +73,60 @@ def outputs(results: Path) -> dict[str, int]:
     return {str(path.relative_to(results)): path.stat().st_mtime_ns for path in files}
 
 
-def test_killed_run_resumes_to_identical_results_and_a_second_run_is_locked_out(workflow, finished_run, tmp_path):
-    config_path = tmp_path / "config.yaml"
+def test_killed_run_resumes_to_identical_results_and_a_second_run_is_locked_out(finished_run, tmp_path):
+    """The run is killed at a moment the test chooses, not one it races for: one lipschitz job finished,
+    the next one half done, no other job under way."""
+    (tmp_path / "workflow").mkdir()
+    workflow = copy_workflow(tmp_path / "workflow")
+    step = workflow / "scripts" / "robustlaw" / "steps" / "lipschitz.py"
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    step.write_text(step.read_text() + HOLD.format(hold=str(hold)))
+    workdir, results = tmp_path / "run", tmp_path / "run" / "results"
+    workdir.mkdir()
+    config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(TINY))
-    command = [SNAKEMAKE, "-s", str(workflow / "Snakefile"), "--directory", str(tmp_path), "--configfile"]
-    command += [str(config_path), "--cores", "2"]
-    results = tmp_path / "results"
-    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    command = [SNAKEMAKE, "-s", str(workflow / "Snakefile"), "--directory", str(workdir), "--configfile"]
+    command += [str(config_path), "--cores", "1"]
+    first = subprocess.Popen(
+        command,
+        env=run_environment(workflow),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
-        wait_for(lambda: any((tmp_path / ".snakemake" / "locks").glob("*.lock")), 60, "the first run's lock")
-        second = snakemake(workflow, tmp_path, check=False)
+        # Only a guard against a hang: the run holds whatever time its jobs take before.
+        deadline = time.monotonic() + HANG_S
+        while not (hold / "held").exists():
+            assert first.poll() is None, f"the run ended (exit {first.returncode}) before any job held"
+            assert time.monotonic() < deadline, f"no job held after {HANG_S} s"
+            time.sleep(0.2)
+        second = snakemake(workflow, workdir, check=False)
         assert second.returncode != 0
         assert "LockException" in second.stdout + second.stderr
-        # Kill the whole run (Snakemake and its jobs) once some brackets exist and training goes on.
-        # With 2 cores at most 2 jobs run at once, each writing one bracket per seed (2 seeds): when 7
-        # brackets exist, running jobs hold at most 4 of them and at least 2 jobs have finished.
-        seeds = len(TINY["seeds"])
-        wait_for(lambda: len(list(results.glob("lipschitz/**/*.json"))) >= 3 * seeds + 1, 300, "the first brackets")
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     before = outputs(results)
     assert not (results / "runs.parquet").exists()
+    # The job in Snakemake's working directory wrote paths relative to it.
+    finished_folder = workdir / (hold / "first").read_text()
+    seeds = {f"seed{seed}.json" for seed in TINY["seeds"]}
+    assert {path.name for path in finished_folder.glob("*.json")} == seeds
 
-    assert snakemake(workflow, tmp_path, "--unlock").returncode == 0
-    plan = snakemake(workflow, tmp_path, "--dry-run").stdout
+    assert snakemake(workflow, workdir, "--unlock").returncode == 0
+    plan = snakemake(workflow, workdir, "--dry-run").stdout
     planned = {line.split(":", 1)[1].strip() for line in plan.splitlines() if line.strip().startswith("output:")}
     planned = {name.removeprefix("results/") for entry in planned for name in entry.split(", ")}
-    # Files a killed job left behind are incomplete and redone; every job that had finished is kept.
-    # A configuration's job writes a folder (one file per seed): a file is redone if its folder is.
-    kept = {name: mtime for name, mtime in before.items() if str(Path(name).parent) not in planned}
-    assert len([name for name in kept if name.startswith("lipschitz")]) >= 1
-    assert len(planned) > 2 and "runs.parquet" in planned
-    snakemake(workflow, tmp_path)
+    # The held job's folder, with the one file it wrote, is incomplete and redone; every other file is kept.
+    [redone] = [name for name in before if str(Path(name).parent) in planned]
+    assert redone.startswith("lipschitz/") and (results / redone).parent != finished_folder
+    kept = {name: mtime for name, mtime in before.items() if name != redone}
+    assert "runs.parquet" in planned
+    snakemake(workflow, workdir)
     after = outputs(results)
     assert {name: after[name] for name in kept} == kept
+    assert after[redone] != before[redone]
+    assert set(after) == set(outputs(finished_run / "results"))
     assert (results / "runs.parquet").read_bytes() == (finished_run / "results" / "runs.parquet").read_bytes()

@@ -4,23 +4,23 @@ import io
 
 import numpy as np
 import pytest
-from debian import require
+from debian import CHROMIUM, require
 from helpers import snakemake
 from matplotlib import image
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FIGURES = ("lipschitz_vs_p.png", "frontier.png", "training_mse.png")
 TABLES = {"law_fit.html": "Fitted law", "config.html": "Resolved configuration"}
 
 
 @pytest.fixture(scope="module")
 def browser():
-    require((CHROMIUM, CHROMEDRIVER), ("chromium", "chromium-driver"))
+    require(CHROMIUM)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
+    chromium, chromedriver = CHROMIUM.programs
+    options.binary_location = chromium
     # No network here: without these flags Chromium keeps trying to reach Google's services.
     for flag in (
         "--headless=new",
@@ -33,8 +33,9 @@ def browser():
         "--window-size=1400,1000",
     ):
         options.add_argument(flag)  # fmt: skip
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(10)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    # Only a limit for a page that never renders: a busy machine may take many seconds to lay one out.
+    driver.implicitly_wait(120)
     yield driver
     driver.quit()
 

@@ -3,15 +3,18 @@
     python3 tests/slurm/cluster.py up          # prints the directory that holds its logs and PIDs
     python3 tests/slurm/cluster.py down DIR
 
-The daemons' state, logs, PID files and munge key and socket live in a fresh directory, and they listen
-on free ports, so nothing is shared with a system munge. The configuration itself must be the default
-/etc/slurm/slurm.conf: the Snakemake jobstep plugin strips SLURM_CONF from the environment of the `srun`
-it runs inside each job, so a private path would be lost there. Hence one such cluster per machine at a
-time: a lock, held by the daemons for as long as they live, makes a second test session on the same
-machine wait for the first one's cluster to stop.
+Everything the cluster owns lives in one fresh directory: its slurm.conf (SLURM_CONF for the clients,
+-f for the daemons), state, spool, logs, PID files, and a munged of its own with its own key and socket
+(slurm.conf's AuthInfo points the clients at it). The daemons listen on free ports. So it neither reads
+nor writes /etc/slurm, /etc/munge or /var, and coexists with a SLURM installed, configured or running on
+the machine, and with another test session's cluster.
+
+The Snakemake jobstep plugin strips SLURM_CONF from the environment of the `srun` it runs inside each
+job; the cluster's bin/srun, first on the PATH that the jobs inherit, puts it back.
+
+The programs come from .ci/install-system-packages; the tests do not install them.
 """
 
-import fcntl
 import json
 import os
 import re
@@ -29,27 +32,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import debian  # noqa: E402
 
-PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
-PROGRAMS = ("/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch", "/usr/bin/squeue", "/usr/sbin/munged")
-CONF = Path("/etc/slurm/slurm.conf")
-MARKER = "# Test cluster written by robustlaw tests/slurm/cluster.py"
-LOCK = Path("/run/robustlaw-slurm.lock")
+SRUN = "/usr/bin/srun"
 # munged refuses a socket or key below a directory others may write to; /run is root's, mode 0755.
 PARENT = Path("/run")
 # Finished jobs stay visible to squeue this long: the Snakemake plugin's squeue status mode needs it,
 # and the tests read the job history from it (there is no accounting database), even on a slow machine.
-MIN_JOB_AGE_S = 600
+MIN_JOB_AGE_S = 3600
+# Client settings a caller (a CI job inside SLURM, a user's shell) may carry; they belong to another cluster.
+FOREIGN_SETTINGS = ("SLURM_", "SBATCH_", "SRUN_", "SALLOC_", "SQUEUE_", "SINFO_", "SCANCEL_")
 
 
 class Unavailable(RuntimeError):
-    """This machine cannot host the cluster at all (not root, or no apt-get to install SLURM)."""
+    """This machine cannot host the cluster (not root, or SLURM and munge not installed)."""
 
 
 def unavailable_reason() -> str | None:
     """Why this machine cannot run a SLURM cluster, or None when it can."""
     if os.geteuid() != 0:
-        return "starting slurmctld/slurmd and installing Debian packages needs root"
-    return debian.unavailable_reason(PROGRAMS, PACKAGES)
+        return "starting slurmctld and slurmd (as SlurmUser root, as the tests run jobs) needs root"
+    return debian.missing_reason(debian.SLURM)
 
 
 def node_hardware() -> dict[str, int]:
@@ -66,20 +67,27 @@ def node_hardware() -> dict[str, int]:
     return {**{key: int(found[key]) for key in keys}, "RealMemory": memory_mb}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Ports free now, all different: each probe stays bound until all are chosen."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def slurm_conf(root: Path, node: str, hardware: dict[str, int]) -> str:
     node_line = " ".join(f"{key}={value}" for key, value in hardware.items())
+    controller_port, node_port = free_ports(2)
     return f"""\
-{MARKER}; its daemons keep their files in {root}.
+# Test cluster written by robustlaw tests/slurm/cluster.py; its daemons keep their files in {root}.
 ClusterName=robustlaw
 SlurmctldHost={node}(127.0.0.1)
-SlurmctldPort={free_port()}
-SlurmdPort={free_port()}
+SlurmctldPort={controller_port}
+SlurmdPort={node_port}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -118,16 +126,21 @@ class Cluster:
     hardware: dict[str, int] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
-    lock_fd: int | None = None
+
+    @property
+    def conf(self) -> Path:
+        return self.root / "slurm.conf"
 
     @property
     def env(self) -> dict[str, str]:
-        """The environment for SLURM clients (sbatch, squeue, Snakemake and its jobs): a SLURM_CONF
-        inherited from the caller must not send them to another cluster."""
-        return {**os.environ, "SLURM_CONF": str(CONF)}
+        """The environment for SLURM clients (sbatch, squeue, Snakemake and its jobs): this cluster's
+        slurm.conf and bin/srun; nothing inherited may send them to another cluster."""
+        inherited = {name: value for name, value in os.environ.items() if not name.startswith(FOREIGN_SETTINGS)}
+        path = os.pathsep.join([str(self.root / "bin"), inherited.get("PATH", os.defpath)])
+        return {**inherited, "SLURM_CONF": str(self.conf), "PATH": path}
 
     def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=60, check=check)
+        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=300, check=check)
 
     def jobs(self) -> list[dict[str, str]]:
         """Every job of the last MIN_JOB_AGE_S seconds, finished ones included, oldest first."""
@@ -139,15 +152,9 @@ class Cluster:
         as_user = {} if user is None else {"user": user, "group": user, "extra_groups": []}
         with open(self.root / f"{name}.out", "ab") as output:
             # Their own session: a Ctrl-C aimed at pytest must not kill them before stop() has cancelled
-            # the jobs. They inherit the lock, which so stays held while any of them lives.
+            # the jobs.
             process = subprocess.Popen(
-                command,
-                env=self.env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                pass_fds=() if self.lock_fd is None else (self.lock_fd,),
-                **as_user,
+                command, env=self.env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True, **as_user
             )
         self.processes[name] = process
         self.pids[name] = process.pid
@@ -165,7 +172,7 @@ class Cluster:
             parts.append(f"--- {log.name}\n" + "\n".join(lines))
         return "\n".join(parts)
 
-    def wait_until_idle(self, timeout_s: float = 60) -> None:
+    def wait_until_idle(self, timeout_s: float = 300) -> None:
         deadline, state = time.monotonic() + timeout_s, ""
         while time.monotonic() < deadline:
             self.check_alive()
@@ -185,11 +192,6 @@ class Cluster:
             if pid is not None:
                 terminate(pid, self.processes.pop(name, None))
         (self.root / "pids.json").write_text(json.dumps(self.pids))
-        if CONF.exists() and str(self.root) in CONF.read_text():
-            CONF.unlink()
-        if self.lock_fd is not None:
-            os.close(self.lock_fd)
-            self.lock_fd = None
 
 
 def terminate(pid: int, process: subprocess.Popen | None, grace_s: float = 10) -> None:
@@ -212,38 +214,15 @@ def terminate(pid: int, process: subprocess.Popen | None, grace_s: float = 10) -
         time.sleep(0.1)
 
 
-def acquire_lock(timeout_s: float) -> int:
-    fd = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                os.close(fd)
-                holder = CONF.read_text().splitlines()[0] if CONF.exists() else "(no slurm.conf)"
-                raise RuntimeError(
-                    f"another test cluster still runs after {timeout_s:.0f} s ({holder}); "
-                    "stop it with `python3 tests/slurm/cluster.py down DIR`"
-                ) from None
-            time.sleep(0.5)
-
-
-def start(wait_for_other_s: float = 300) -> Cluster:
-    """Install SLURM if needed and bring up the cluster (a few seconds once installed)."""
+def start() -> Cluster:
+    """Bring up a cluster of its own (a few seconds)."""
     reason = unavailable_reason()
     if reason:
         raise Unavailable(reason)
-    debian.install(PROGRAMS, PACKAGES)
     hardware = node_hardware()
-    lock_fd = acquire_lock(wait_for_other_s)
-    if CONF.exists() and not CONF.read_text().startswith(MARKER):
-        os.close(lock_fd)
-        raise RuntimeError(f"{CONF} belongs to another SLURM setup; the tests will not replace it")
     root = Path(tempfile.mkdtemp(prefix="robustlaw-slurm-", dir=PARENT))
     root.chmod(0o755)
-    cluster = Cluster(root=root, hardware=hardware, lock_fd=lock_fd)
+    cluster = Cluster(root=root, hardware=hardware)
     try:
         launch(cluster)
     except BaseException:
@@ -268,32 +247,33 @@ def launch(cluster: Cluster) -> None:
         group="munge",
         extra_groups=[],
     )
-    # slurmctld runs only on the host its config names, and the daemons look that name up.
+    # slurmctld runs only on the host its config names; the addresses in the config spare a name lookup.
     node = socket.gethostname().split(".")[0]
-    try:
-        socket.gethostbyname(node)
-    except OSError:
-        with open("/etc/hosts", "a") as hosts:
-            hosts.write(f"127.0.0.1 {node}\n")
-    CONF.parent.mkdir(parents=True, exist_ok=True)
-    CONF.write_text(slurm_conf(root, node, cluster.hardware))
+    cluster.conf.write_text(slurm_conf(root, node, cluster.hardware))
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    srun = bin_dir / "srun"
+    srun.write_text(f'#!/bin/sh\nSLURM_CONF={cluster.conf} exec {SRUN} "$@"\n')
+    srun.chmod(0o755)
     munged = ["/usr/sbin/munged", "--foreground", f"--socket={munge}/socket", f"--key-file={munge}/key"]
     munged += [f"--pid-file={munge}/pid", f"--log-file={munge}/log", f"--seed-file={munge}/seed"]
     cluster.start_daemon("munged", munged, user="munge")
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120
     while not (munge / "socket").exists():
         cluster.check_alive()
         if time.monotonic() > deadline:
-            raise RuntimeError(f"munged made no socket in 20 s:\n{cluster.log_tail()}")
+            raise RuntimeError(f"munged made no socket in 120 s:\n{cluster.log_tail()}")
         time.sleep(0.05)
-    cluster.start_daemon("slurmctld", ["/usr/sbin/slurmctld", "-D"])
-    cluster.start_daemon("slurmd", ["/usr/sbin/slurmd", "-D", "-N", node])
+    cluster.start_daemon("slurmctld", ["/usr/sbin/slurmctld", "-D", "-f", str(cluster.conf)])
+    cluster.start_daemon("slurmd", ["/usr/sbin/slurmd", "-D", "-f", str(cluster.conf), "-N", node])
     cluster.wait_until_idle()
 
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["up"]:
-        print(start().root)
+        cluster = start()
+        print(cluster.root)
+        print(f"clients: export SLURM_CONF={cluster.conf} PATH={cluster.root / 'bin'}:$PATH", file=sys.stderr)
     elif len(argv) == 2 and argv[0] == "down":
         root = Path(argv[1])
         Cluster(root=root, pids=json.loads((root / "pids.json").read_text())).stop()

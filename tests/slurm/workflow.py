@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from helpers import ROOT, SNAKEMAKE, TINY
+from helpers import HANG_S, ROOT, SNAKEMAKE, TINY, run_environment
 
 from .cluster import Cluster
 
@@ -67,27 +67,29 @@ def run_locally(workflow: Path, workdir: Path, config: dict) -> subprocess.Compl
     config_path.write_text(yaml.safe_dump(config))
     command = ["nice", "-n", "19", SNAKEMAKE, "-s", str(workflow / "Snakefile"), "--directory", str(workdir)]
     command += ["--configfile", str(config_path), "--cores", "2"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, env=run_environment(workflow), capture_output=True, text=True, timeout=HANG_S)
     if result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}")
     return result
 
 
 def run_on_slurm(
-    cluster: Cluster, workflow: Path, workdir: Path, *args: str, config: dict, timeout_s: int
+    cluster: Cluster, workflow: Path, workdir: Path, *args: str, config: dict
 ) -> subprocess.CompletedProcess:
-    """snakemake --workflow-profile profiles/slurm in `workdir`, killed after `timeout_s` (then unlocked)."""
+    """snakemake --workflow-profile profiles/slurm in `workdir`, killed after HANG_S (then unlocked): only a
+    guard against the plugin waiting forever on a status it cannot read."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
     command = [SNAKEMAKE, "-s", str(workflow / "Snakefile"), "--directory", str(workdir)]
     command += ["--configfile", str(config_path), "--workflow-profile", str(PROFILE), *TEST_FLAGS, *args]
     # Snakemake waiting on SLURM does not always exit on SIGTERM; timeout's SIGKILL 10 s later does.
-    wrapped = ["timeout", "-k", "10", str(timeout_s), *command]
-    result = subprocess.run(wrapped, cwd=workdir, env=cluster.env, capture_output=True, text=True)
+    wrapped = ["timeout", "-k", "10", str(HANG_S), *command]
+    environment = run_environment(workflow, cluster.env)
+    result = subprocess.run(wrapped, cwd=workdir, env=environment, capture_output=True, text=True)
     if result.returncode in (124, 137):
-        subprocess.run([*command, "--unlock"], cwd=workdir, env=cluster.env, capture_output=True, timeout=120)
-        raise AssertionError(f"no result after {timeout_s} s:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}")
+        subprocess.run([*command, "--unlock"], cwd=workdir, env=environment, capture_output=True, timeout=HANG_S)
+        raise AssertionError(f"no result after {HANG_S} s:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}")
     return result
 
 
