@@ -38,8 +38,8 @@ def test_diverging_training_and_an_infinite_lipschitz_constant_do_not_break_aggr
 
 # Appended to a private copy of steps/lipschitz.py. Run on one core, jobs run one at a time, each to its
 # end; the first bracket written into a second model's folder (the same series' next model) stops its job
-# right there (that one seed's file written, the next seed not begun) until the test kills the run. The "held" folder, made once,
-# keeps a later run from holding.
+# right there (that one seed's file written, the next seed not begun) until the test kills the run. The
+# "held" folder, made once, keeps a later run from holding.
 HOLD = """
 
 # Injected by tests/test_faults.py.
