@@ -6,6 +6,7 @@ import sys
 
 import pyarrow.parquet as pq
 import pytest
+import torch
 import yaml
 from helpers import ROOT, TINY
 
@@ -25,6 +26,8 @@ def test_every_parquet_carries_config_versions_commit_and_column_dictionary(fini
     assert {"python", "torch", "numpy", "snakemake"} <= set(provenance["versions"])
     assert provenance["versions"]["torch"].startswith("2.13.0")
     assert provenance["git_commit"] == "unknown"  # the tests run a copy of the workflow outside git
+    assert [entry["device"] for entry in provenance["compute"]] == ["cpu"]  # one machine, one kernel path
+    assert provenance["compute"][0]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert list(provenance["columns"]) == schema.names == list(TABLES[table])
     assert all(entry["unit"] and entry["meaning"] for entry in provenance["columns"].values())
 

@@ -4,6 +4,7 @@ import torch
 
 from ..floor import data_floor
 from ..io import load_dataset, write_json
+from ..provenance import compute_environment
 from ..runtime import configure_torch, file_logger
 from . import RuleJob
 
@@ -13,5 +14,6 @@ def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "data_floor")
     arrays, meta = load_dataset(job.input.data)
     l_sep = data_floor(torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["y_train"]))
-    write_json(job.output[0], {"dataset": job.wildcards.dataset, "l_sep": l_sep})
+    floor = {"dataset": job.wildcards.dataset, "l_sep": l_sep, "compute": compute_environment(job.threads, "cpu")}
+    write_json(job.output[0], floor)
     log.info(f"L_sep = {l_sep}")

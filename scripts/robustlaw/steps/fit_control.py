@@ -8,6 +8,7 @@ import torch
 from ..controls import control_parameter_count, effective_parameter_count, fit_control
 from ..grid import run_file
 from ..io import DATASET_ARRAYS, load_checkpoint, load_dataset, save_checkpoint, write_json
+from ..provenance import compute_environment
 from ..records import FitOutcome, fit_record
 from ..runtime import configure_torch, file_logger
 from ..seeding import torch_generator
@@ -59,6 +60,8 @@ def fit_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor], m
     )
     write_json(
         run_file(job.output.models, ids["seed"], ".json"),
-        fit_record(ids, dataset, model_spec, {"method": "closed_form"}, meta, outcome),
+        fit_record(
+            ids, dataset, model_spec, {"method": "closed_form"}, meta, outcome, compute_environment(job.threads, "cpu")
+        ),
     )
     log.info(f"{ids}: {outcome}")

@@ -7,6 +7,7 @@ from ..grid import run_file
 from ..io import load_checkpoint, load_dataset, write_json
 from ..lipschitz import BracketSpec, lipschitz_bracket
 from ..lipschitz_lower import LowerSearchSpec
+from ..provenance import compute_environment
 from ..runtime import configure_torch, file_logger
 from ..seeding import stable_seed
 from . import RuleJob
@@ -20,6 +21,7 @@ def run(job: RuleJob) -> None:
     lower = LowerSearchSpec(**{key: value for key, value in settings.items() if key not in bracket_keys})
     arrays, _ = load_dataset(job.input.data)
     x_train, x_test = torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["x_test"])
+    compute = compute_environment(job.threads, "cpu")
     for seed in job.params.seeds:
         ids = {**dict(job.wildcards.items()), "seed": str(seed)}
         spec = BracketSpec(
@@ -29,6 +31,6 @@ def run(job: RuleJob) -> None:
         )
         model = load_checkpoint(run_file(job.input.models, seed, ".safetensors"))
         result = lipschitz_bracket(model, spec, x_train, x_test)
-        write_json(run_file(job.output.brackets, seed, ".json"), {**ids, "seed": seed, **result})
+        write_json(run_file(job.output.brackets, seed, ".json"), {**ids, "seed": seed, **result, "compute": compute})
         log.info(f"{ids}: {result['bracket']}")
         log.info(f"seconds: {result['seconds']}")
