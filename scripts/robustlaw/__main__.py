@@ -20,6 +20,9 @@ def verify(argv: list[str]) -> int:
     problems = verify_manifest(args.results)
     for problem in problems:
         print(problem, file=sys.stderr)
+    if problems:
+        hint = "results of another machine or kernel path differ in their last bits: check them with `compare`"
+        print(hint, file=sys.stderr)
     if not problems:
         print(f"{args.results}: every file matches {MANIFEST_NAME}")
     return 1 if problems else 0
