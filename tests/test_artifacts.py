@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import torch
 import yaml
 from helpers import ROOT, TINY, pinned_version, snakemake
 
@@ -27,6 +28,8 @@ def test_every_parquet_carries_config_versions_commit_and_column_dictionary(fini
     assert {"python", "torch", "numpy", "snakemake"} <= set(provenance["versions"])
     assert provenance["versions"]["torch"].startswith(pinned_version("torch"))
     assert provenance["git_commit"] == "unknown"  # the tests run a copy of the workflow outside git
+    assert [entry["device"] for entry in provenance["compute"]] == ["cpu"]  # one machine, one kernel path
+    assert provenance["compute"][0]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert list(provenance["columns"]) == schema.names == list(TABLES[table])
     assert all(entry["unit"] and entry["meaning"] for entry in provenance["columns"].values())
 

@@ -2,11 +2,13 @@
 
 PYTHONPATH=scripts python -m robustlaw evaluate CHECKPOINT [--dataset DATASET]
 PYTHONPATH=scripts python -m robustlaw verify [RESULTS_DIR] [--reference PUBLISHED_RESULTS_DIR]
+PYTHONPATH=scripts python -m robustlaw compare RESULTS_A RESULTS_B [--deviations]
 """
 
 import argparse
 import sys
 
+from . import compare as comparison
 from . import lipschitz
 from .manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, verify_results
 
@@ -26,7 +28,10 @@ def verify(argv: list[str]) -> int:
     checked = verify_results(args.results, args.reference)
     for problem in checked.problems:
         print(problem, file=sys.stderr)
-    if not checked.problems:
+    if checked.problems:
+        hint = "results of another machine or kernel path differ in their last bits: check them with `compare`"
+        print(hint, file=sys.stderr)
+    else:
         print(f"{args.results}: all {checked.checked} files listed in {reference}/{MANIFEST_NAME} match")
     if checked.timing_files:
         print(
@@ -38,9 +43,27 @@ def verify(argv: list[str]) -> int:
     return 1 if checked.problems else 0
 
 
+def compare(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m robustlaw compare",
+        description="compare two results folders up to float noise (exit 1 on a real disagreement)",
+    )
+    parser.add_argument("a", help="results folder A (or the work folder holding results/)")
+    parser.add_argument("b", help="results folder B")
+    parser.add_argument("--deviations", action="store_true", help="also print the largest deviation per column")
+    args = parser.parse_args(argv)
+    try:
+        result = comparison.compare_folders(args.a, args.b)
+    except (FileNotFoundError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(comparison.report(result, args.deviations))
+    return 0 if result.agree else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    commands = {"evaluate": lipschitz.main, "verify": verify}
+    commands = {"evaluate": lipschitz.main, "verify": verify, "compare": compare}
     if not argv or argv[0] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

@@ -1,14 +1,20 @@
-"""What produced a table: the resolved config, package versions, the project's commit, the columns.
+"""What produced a table: the resolved config, package versions, the project's commit, the columns,
+and the compute environments whose kernels made its numbers.
 
-Stored as key-value metadata of every Parquet file we write. Nothing here depends on the time or
-the machine, so a rerun with the same config and software writes the same bytes.
+Stored as key-value metadata of every Parquet file we write. Nothing here depends on the time, and
+of the machine only what decides the last bits of the floats (compute_environment), so a rerun with
+the same config and software on the same CPU kernel path writes the same bytes.
 """
 
 import json
 import platform
+import re
 import subprocess
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+import numpy as np
 
 PACKAGES = ("torch", "numpy", "pandas", "pyarrow", "safetensors", "snakemake")
 PREFIX = "robustlaw."
@@ -37,11 +43,53 @@ def git_commit(source: Path = PACKAGE_DIR) -> str:
     return commit.stdout.strip() + ("-dirty" if dirty.returncode else "")
 
 
-def table_metadata(config: dict, columns: dict[str, tuple[str, str]]) -> dict[str, str]:
+def build_setting(name: str) -> str:
+    """One NAME=value entry of torch's build settings (BLAS_INFO, LAPACK_INFO), 'unknown' if absent."""
+    import torch  # here, as in compute_environment: the table steps that only gather provenance skip its import
+
+    found = re.search(rf"\b{name}=([^,\s]+)", torch.__config__.show())
+    return found.group(1) if found else "unknown"
+
+
+def compute_environment(threads: int, device: str) -> dict[str, object]:
+    """What, beyond the package versions, decides the last bits of a step's floats.
+
+    torch picks its vectorised CPU kernels (DEFAULT, AVX2, AVX512; ATEN_CPU_CAPABILITY overrides it)
+    from the CPU at start-up; matrix products go to the BLAS torch was built with, numpy's
+    reductions and least squares to its own BLAS/LAPACK; the thread count changes how sums are
+    split. Two steps that agree on all of this and on the versions compute the same bits.
+    """
+    # Imported here: aggregate only gathers the environments its sources recorded and needs no torch.
+    import torch
+
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    environment = {
+        "machine": platform.machine(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "torch_blas": build_setting("BLAS_INFO"),
+        "torch_lapack": build_setting("LAPACK_INFO"),
+        "numpy_blas": f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip(),
+        "threads": threads,
+        "device": device,
+    }
+    if device == "cuda":
+        environment["device"] = f"cuda: {torch.cuda.get_device_name()}, CUDA {torch.version.cuda}"
+    return environment
+
+
+def distinct_environments(environments: Iterable[dict | None]) -> list[dict]:
+    """The different environments among a table's sources, in a stable order (None: not recorded)."""
+    unique = {json.dumps(entry, sort_keys=True): entry for entry in environments if entry is not None}
+    return [unique[key] for key in sorted(unique)]
+
+
+def table_metadata(config: dict, columns: dict[str, tuple[str, str]], compute: list[dict]) -> dict[str, str]:
+    """`compute`: the distinct environments (compute_environment) of the steps that made the numbers."""
     dictionary = {name: {"unit": unit, "meaning": meaning} for name, (unit, meaning) in columns.items()}
     return {
         f"{PREFIX}config": json.dumps(config, sort_keys=True),
         f"{PREFIX}versions": json.dumps(package_versions(), sort_keys=True),
+        f"{PREFIX}compute": json.dumps(compute, sort_keys=True),
         f"{PREFIX}git_commit": git_commit(),
         f"{PREFIX}columns": json.dumps(dictionary),
     }

@@ -19,7 +19,10 @@ class FitOutcome:
     device: str
 
 
-def fit_record(ids: dict, dataset: dict, model: dict, trainer: dict, data_meta: dict, outcome: FitOutcome) -> dict:
+def fit_record(
+    ids: dict, dataset: dict, model: dict, trainer: dict, data_meta: dict, outcome: FitOutcome, compute: dict
+) -> dict:
+    """`compute`: provenance.compute_environment of the process that fitted the model."""
     return {
         **ids,
         "seed": int(ids["seed"]),
@@ -29,4 +32,5 @@ def fit_record(ids: dict, dataset: dict, model: dict, trainer: dict, data_meta: 
         # Index lists of subsampled real data stay in the dataset file; a record needs the scalars.
         "data_meta": {key: value for key, value in data_meta.items() if not key.endswith("_indices")},
         **asdict(outcome),
+        "compute": compute,
     }

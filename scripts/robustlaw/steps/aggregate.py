@@ -9,7 +9,7 @@ from ..aggregate import runs_table, timings_table, write_parquet
 from ..columns import RUN_COLUMNS
 from ..files import atomic_path, read_json, write_text
 from ..joblog import file_logger
-from ..provenance import table_metadata
+from ..provenance import distinct_environments, table_metadata
 from ..timings import read_timings
 from . import RuleJob
 
@@ -19,9 +19,11 @@ def run(job: RuleJob) -> None:
     config = job.params.config
     records = [read_json(path) for path in job.params.records]
     brackets = [read_json(path) for path in job.params.brackets]
-    floors = {floor["dataset"]: floor["l_sep"] for floor in map(read_json, job.input.floors)}
+    floor_records = [read_json(path) for path in job.input.floors]
+    floors = {floor["dataset"]: floor["l_sep"] for floor in floor_records}
     table = runs_table(records, brackets, floors)
-    write_parquet(table, job.output.runs, table_metadata(config, RUN_COLUMNS))
+    compute = distinct_environments(entry.get("compute") for entry in [*records, *brackets, *floor_records])
+    write_parquet(table, job.output.runs, table_metadata(config, RUN_COLUMNS, compute))
     with atomic_path(job.output.timings) as tmp:
         timings = [row for path in job.input.timings for row in read_timings(path)]
         timings_table(timings).to_csv(tmp, sep="\t", index=False)

@@ -6,6 +6,7 @@ from ..files import write_json
 from ..floor import data_floor
 from ..io import load_dataset
 from ..joblog import file_logger
+from ..provenance import compute_environment
 from ..runtime import configure_torch
 from . import RuleJob
 
@@ -15,5 +16,6 @@ def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "data_floor")
     arrays, meta = load_dataset(job.input.data)
     l_sep = data_floor(torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["y_train"]))
-    write_json(job.output[0], {"dataset": job.wildcards.dataset, "l_sep": l_sep})
+    floor = {"dataset": job.wildcards.dataset, "l_sep": l_sep, "compute": compute_environment(job.threads, "cpu")}
+    write_json(job.output[0], floor)
     log.info(f"L_sep = {l_sep}")

@@ -10,6 +10,7 @@ from ..files import write_json
 from ..grid import CLOSED_FORM, run_file
 from ..io import DATASET_ARRAYS, load_checkpoint, load_dataset, save_checkpoint
 from ..joblog import file_logger
+from ..provenance import compute_environment
 from ..records import FitOutcome, fit_record
 from ..runtime import configure_torch
 from ..seeding import torch_generator
@@ -22,19 +23,27 @@ def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "fit_control")
     arrays, meta = load_dataset(job.input.data)
     data = {name: torch.from_numpy(arrays[name]).to(torch.float64) for name in DATASET_ARRAYS}
+    compute = compute_environment(job.threads, "cpu")
     timings = []
     for configuration in job.params.configurations:
         folder = f"{job.output.models}/{configuration['model']}"
         for seed in configuration["seeds"]:
             ids = {"dataset": job.wildcards.dataset, "model": configuration["model"], "trainer": CLOSED_FORM}
             ids["seed"] = str(seed)
-            seconds = fit_seed(job.params.dataset, configuration["spec"], folder, ids, data, meta, log)
+            seconds = fit_seed(job.params.dataset, configuration["spec"], folder, ids, data, meta, compute, log)
             timings += timing_rows(ids, {"train": seconds})
     write_timings(job.output.timings, timings)
 
 
 def fit_seed(
-    dataset: dict, model_spec: dict, folder: str, ids: dict[str, str], data: dict[str, torch.Tensor], meta: dict, log
+    dataset: dict,
+    model_spec: dict,
+    folder: str,
+    ids: dict[str, str],
+    data: dict[str, torch.Tensor],
+    meta: dict,
+    compute: dict,
+    log,
 ) -> float:
     """Fit one seed of a control; write its checkpoint and record into the configuration's folder; return the
     seconds the fit took."""
@@ -69,7 +78,7 @@ def fit_seed(
     )
     write_json(
         run_file(folder, ids["seed"], ".json"),
-        fit_record(ids, dataset, model_spec, {"method": "closed_form"}, meta, outcome),
+        fit_record(ids, dataset, model_spec, {"method": "closed_form"}, meta, outcome, compute),
     )
     log.info(f"{ids}: {outcome}")
     return wall_time

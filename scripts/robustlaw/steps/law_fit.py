@@ -1,13 +1,14 @@
 """The work of rule law_fit: slopes and prefactors of Lip vs p/(nd) with bootstrap intervals, and the frontier."""
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ..aggregate import write_parquet
 from ..columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS
 from ..files import write_text
 from ..joblog import file_logger
 from ..lawfit import frontier, law_fits
-from ..provenance import table_metadata
+from ..provenance import compute_environment, distinct_environments, read_provenance, table_metadata
 from . import RuleJob
 
 
@@ -17,8 +18,11 @@ def run(job: RuleJob) -> None:
     settings = config["law_fit"]
     runs = pd.read_parquet(job.input.runs)
     fits = law_fits(runs, settings["min_p_over_n"], settings["resamples"])
-    write_parquet(fits, job.output.fits, table_metadata(config, LAW_FIT_COLUMNS))
-    write_parquet(frontier(runs), job.output.frontier, table_metadata(config, FRONTIER_COLUMNS))
+    # The fits inherit the noise of the runs' numbers and add that of this process's least squares.
+    sources = read_provenance(pq.read_schema(job.input.runs).metadata).get("compute", [])
+    compute = distinct_environments([*sources, compute_environment(job.threads, "cpu")])
+    write_parquet(fits, job.output.fits, table_metadata(config, LAW_FIT_COLUMNS, compute))
+    write_parquet(frontier(runs), job.output.frontier, table_metadata(config, FRONTIER_COLUMNS, compute))
     shown = [
         "dataset",
         "series",

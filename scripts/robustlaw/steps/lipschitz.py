@@ -9,6 +9,7 @@ from ..io import load_checkpoint, load_dataset
 from ..joblog import file_logger
 from ..lipschitz import BracketSpec, lipschitz_bracket
 from ..lipschitz_lower import LowerSearchSpec
+from ..provenance import compute_environment
 from ..runtime import configure_torch
 from ..seeding import stable_seed
 from ..timings import timing_rows, write_timings
@@ -24,6 +25,7 @@ def run(job: RuleJob) -> None:
     arrays, _ = load_dataset(job.input.data)
     x_train, x_test = torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["x_test"])
     dataset, trainer = job.wildcards.dataset, job.wildcards.trainer
+    compute = compute_environment(job.threads, "cpu")
     timings = []
     for configuration in job.params.configurations:
         model_name = configuration["model"]
@@ -36,7 +38,7 @@ def run(job: RuleJob) -> None:
             )
             model = load_checkpoint(run_file(f"{job.params.models}/{model_name}", seed, ".safetensors"))
             result = lipschitz_bracket(model, spec, x_train, x_test)
-            bracket = {**ids, "seed": seed, "bracket": result["bracket"]}
+            bracket = {**ids, "seed": seed, "bracket": result["bracket"], "compute": compute}
             write_json(run_file(f"{job.output.brackets}/{model_name}", seed, ".json"), bracket)
             timings += timing_rows(ids, {f"lipschitz_{name}": value for name, value in result["seconds"].items()})
             log.info(f"{ids}: {result['bracket']}")

@@ -8,6 +8,7 @@ from ..grid import run_file
 from ..io import DATASET_ARRAYS, load_dataset, save_checkpoint
 from ..joblog import file_logger
 from ..models import MLP
+from ..provenance import compute_environment
 from ..records import FitOutcome, fit_record
 from ..runtime import configure_torch
 from ..seeding import torch_generator
@@ -65,7 +66,7 @@ def train_seed(job: RuleJob, ids: dict[str, str], data: dict[str, torch.Tensor],
         penalty=result.penalty,
         device=device.type,
     )
-    record = fit_record(ids, dataset, model_spec, trainer, meta, outcome)
+    record = fit_record(ids, dataset, model_spec, trainer, meta, outcome, compute_environment(job.threads, device.type))
     write_json(run_file(job.output.models, ids["seed"], ".json"), record)
     log.info(f"done: steps={result.steps} train_mse={result.train_mse:.6g} status={result.status}")
     return result.wall_time_s

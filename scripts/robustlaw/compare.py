@@ -1,0 +1,307 @@
+"""Two results folders compared as a reader would: rows matched on their keys, numbers up to float noise.
+
+Byte equality (MANIFEST.sha256, `robustlaw verify`) holds only for the same software on the same CPU
+kernel path (docs/cross-machine.md). On another machine the numbers move by float noise; this module
+tells that noise from a real discrepancy. Every Parquet table at the top of the two folders is
+matched row by row on its keys; each float column is held to the tolerance TOLERANCES gives it,
+every other column (ids, flags, statuses, methods, counts) must be equal, and a row or table found
+on one side only is a disagreement. timings.tsv is never read: timings differ on every run.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .provenance import read_provenance
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """|a - b| <= max(atol, rtol * max(|a|, |b|)); NaN matches only NaN, an infinity only itself."""
+
+    rtol: float
+    atol: float
+    why: str
+
+    def allows(self, a: float, b: float) -> bool:
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        if math.isinf(a) or math.isinf(b):
+            return a == b
+        return abs(a - b) <= max(self.atol, self.rtol * max(abs(a), abs(b)))
+
+    def __str__(self) -> str:
+        return f"rtol {self.rtol:g}, atol {self.atol:g}"
+
+
+EXACT = Tolerance(0.0, 0.0, "computed from the config in Python floats, which round alike on every IEEE-754 machine")
+
+# Float columns by name pattern, first match wins. Each tolerance is at least 50 times the largest
+# deviation measured between CPU kernel paths (docs/cross-machine.md, "Measured noise"), rounded up
+# to one significant digit; the margin covers machines whose BLAS and libm differ more than the
+# kernel paths of one machine do.
+TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
+    # Config-derived columns first, so the patterns below cannot catch them.
+    *((name, EXACT) for name in ("sigma", "sigma2", "eps", "learning_rate", "strength", "radius", "target_mse")),
+    *((name, EXACT) for name in ("depth", "max_steps", "smooth_steps")),  # integers, float where some are null
+    *((name, EXACT) for name in ("p_over_nd", "law_sqrt_nd_over_p", "window_low")),
+    ("span_*", Tolerance(0.0, 0.0, "p/(nd) of the fitted runs at the window's ends: config values")),
+    ("l_sep", Tolerance(1e-12, 0.0, "a float64 maximum of secants over the data: measured equal, a few ulps allowed")),
+    ("window_high", Tolerance(1e-12, 0.0, "1 / l_sep^2: the noise of l_sep")),
+    # The LipSDP bound stops its optimisation after a fixed number of steps, wherever rounding has
+    # led it; its noise (3.3e-4 measured) is two orders above that of the weights.
+    ("lip_upper_lipsdp", Tolerance(2e-2, 0.0, "a LipSDP optimisation stopped after a fixed step budget")),
+    ("lip_upper", Tolerance(2e-2, 0.0, "the least upper bound, often the LipSDP one")),
+    ("lip_ratio", Tolerance(2e-2, 0.0, "lip_upper / lip_lower: the noise of lip_upper")),
+    ("lip_upper_*", Tolerance(2e-4, 0.0, "closed-form bounds of float32-trained weights: the training noise")),
+    ("lip_lower*", Tolerance(2e-4, 0.0, "gradients and secants of float32-trained weights: the training noise")),
+    ("lip_exact", Tolerance(2e-4, 0.0, "exact values of weights that carry the training noise")),
+    # Training runs in float32; a closed-form control's training error is ~1e-7, all rounding.
+    ("*_mse", Tolerance(2e-4, 3e-6, "float32 full-batch training whose sums run in another order")),
+    ("eps_achieved", Tolerance(2e-4, 3e-6, "sigma2 - train_mse: the noise of train_mse")),
+    ("penalty", Tolerance(2e-4, 0.0, "the trainer's penalty at the selected step: training noise")),
+    # Not measured (the tiny grid fits no slope): derived from the bracket noise d = 3.3e-4. A log-log
+    # least-squares slope moves by at most 2 d / (log span of p), 1e-3 for the narrowest (two-width)
+    # fit; the intercept by that times |log p/(nd)| <= 5, plus d.
+    ("slope*", Tolerance(0.0, 5e-3, "least squares in log-log over brackets (and its bootstrap percentiles)")),
+    ("prefactor*", Tolerance(2e-2, 0.0, "exp(intercept) of the same fits")),
+)
+UNLISTED = Tolerance(0.0, 0.0, "a float column TOLERANCES does not list yet: compared exactly until it gets one")
+
+# Columns that identify a row, per table; a table not listed here is keyed by the ones it has.
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "runs": ("dataset", "model", "trainer", "seed"),
+    "law_fit": ("dataset", "series", "trainer", "side"),
+    "frontier": ("dataset", "p"),
+}
+KEY_CANDIDATES = ("dataset", "model", "series", "trainer", "seed", "side", "split", "radius")
+# A bound's method names the estimate that won; where two estimates agree within noise, another
+# machine may crown the other (LipSDP equals the exact pattern enumeration when k <= d). Such a
+# flip is a tie, not a disagreement, when both estimates match the bound within its tolerance.
+CHOICES = {"lip_upper_method": "lip_upper", "lip_lower_method": "lip_lower"}
+# Config keys that say where a run computed, not what: they may differ between the two sides.
+PLACEMENT_KEYS = ("gpu",)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    table: str
+    keys: tuple[tuple[str, object], ...]
+    column: str
+    a: object
+    b: object
+    allowed: str
+
+    def __str__(self) -> str:
+        where = f" [{', '.join(f'{name}={value}' for name, value in self.keys)}]" if self.keys else ""
+        if self.column.startswith("("):  # a row, column or table found on one side only
+            return f"{self.table}{where}: {self.allowed}"
+        return f"{self.table}{where} {self.column}: A {self.a!r}, B {self.b!r} ({self.allowed})"
+
+
+def one_sided(table: str, keys: tuple[tuple[str, object], ...], what: str, side: str) -> Disagreement:
+    """A row, column or table present on `side` only."""
+    return Disagreement(table, keys, f"({what})", side == "A", side == "B", f"{what} only in {side}")
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """The largest deviation of one float column over the matched rows of a table."""
+
+    table: str
+    column: str
+    relative: float
+    absolute: float
+    tolerance: Tolerance
+
+
+@dataclass
+class Comparison:
+    disagreements: list[Disagreement]
+    deviations: list[Deviation]
+    ties: list[Disagreement]
+    notes: list[str]
+    rows: int
+    tables: list[str]
+
+    @property
+    def agree(self) -> bool:
+        return not self.disagreements
+
+
+def tolerance_for(column: str) -> Tolerance:
+    return next((tolerance for pattern, tolerance in TOLERANCES if fnmatchcase(column, pattern)), UNLISTED)
+
+
+def results_folder(path: str | Path) -> Path:
+    """The folder holding the tables: `path` itself, or its results/ when given a run's work folder."""
+    path = Path(path)
+    if not any(path.glob("*.parquet")) and (path / "results").is_dir():
+        path = path / "results"
+    if not any(path.glob("*.parquet")):
+        raise FileNotFoundError(f"{path}: no Parquet tables (runs.parquet, law_fit.parquet, ...) in this folder")
+    return path
+
+
+def table_keys(name: str, columns: list[str]) -> list[str]:
+    return list(TABLE_KEYS.get(name, [key for key in KEY_CANDIDATES if key in columns]))
+
+
+def is_float(series: pd.Series) -> bool:
+    return pd.api.types.is_float_dtype(series.dtype)
+
+
+def missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def same_label(a: object, b: object) -> bool:
+    """Equality of discrete cells, where two missing values are equal."""
+    return missing(a) and missing(b) if missing(a) or missing(b) else bool(a == b)
+
+
+def plain(value: object) -> object:
+    """A cell as a plain Python value (None where missing), for messages that read like the table."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if missing(value) else value
+
+
+def row_keys(keys: list[str], row: object) -> tuple[tuple[str, object], ...]:
+    """(key, value) pairs of an index entry, which is a bare value when there is one key."""
+    return tuple(zip(keys, map(plain, row if len(keys) > 1 else (row,)), strict=True))
+
+
+def indexed(table: pd.DataFrame, keys: list[str], name: str) -> pd.DataFrame:
+    duplicated = table.duplicated(keys, keep=False)
+    if duplicated.any():
+        example = table.loc[duplicated, keys].iloc[0].to_dict()
+        raise ValueError(f"{name}: keys {keys} do not identify rows uniquely (e.g. {example})")
+    return table.set_index(keys, drop=False)
+
+
+def tied_choice(column: str, row_a: pd.Series, row_b: pd.Series) -> bool:
+    """Both sides' chosen estimates are, on each side, within the bound's tolerance of the bound."""
+    bound = CHOICES[column]
+    tolerance = tolerance_for(bound)
+    estimates = [f"{bound}_{row[column]}" for row in (row_a, row_b)]
+    return all(
+        estimate in row.index and tolerance.allows(float(row[estimate]), float(row[bound]))
+        for row in (row_a, row_b)
+        for estimate in estimates
+    )
+
+
+def compare_tables(
+    name: str, a: pd.DataFrame, b: pd.DataFrame
+) -> tuple[list[Disagreement], list[Deviation], list[Disagreement]]:
+    """Row-by-row comparison of one table: (disagreements, deviation per float column, tied choices)."""
+    table = f"{name}.parquet"
+    keys = table_keys(name, list(a.columns))
+    missing_keys = [key for key in keys if key not in a.columns or key not in b.columns]
+    if missing_keys:
+        return [Disagreement(table, (), "(keys)", None, None, f"key columns {missing_keys} missing")], []
+    a, b = indexed(a, keys, f"A {table}"), indexed(b, keys, f"B {table}")
+    found = []
+    for column in [c for c in a.columns if c not in b.columns] + [c for c in b.columns if c not in a.columns]:
+        side = "A" if column in a.columns else "B"
+        found.append(one_sided(table, (("column", column),), "column", side))
+    for side, only in (("A", a.index.difference(b.index)), ("B", b.index.difference(a.index))):
+        found += [one_sided(table, row_keys(keys, row), "row", side) for row in only]
+    common = a.index.intersection(b.index, sort=False)
+    a, b = a.loc[common], b.loc[common]
+    deviations, ties = [], []
+    for column in [c for c in a.columns if c in b.columns and c not in keys]:
+        numeric = is_float(a[column]) and is_float(b[column])
+        tolerance = tolerance_for(column) if numeric else None
+        relative = absolute = 0.0
+        for row, x, y in zip(common, a[column], b[column], strict=True):
+            at = row_keys(keys, row)
+            if numeric:
+                x, y = float(x), float(y)
+                if math.isfinite(x) and math.isfinite(y) and x != y:
+                    absolute = max(absolute, abs(x - y))
+                    relative = max(relative, abs(x - y) / max(abs(x), abs(y)))
+                if not tolerance.allows(x, y):
+                    found.append(Disagreement(table, at, column, x, y, f"tolerance {tolerance}"))
+            elif not same_label(x, y):
+                tie = column in CHOICES and tied_choice(column, a.loc[row], b.loc[row])
+                allowed = "both estimates equal the bound within its tolerance" if tie else "must be equal"
+                (ties if tie else found).append(Disagreement(table, at, column, plain(x), plain(y), allowed))
+        if numeric:
+            deviations.append(Deviation(table, column, relative, absolute, tolerance))
+    return found, deviations, ties
+
+
+def provenance(path: Path) -> dict[str, object]:
+    return read_provenance(pq.read_schema(path).metadata or {})
+
+
+def provenance_notes(a: dict, b: dict) -> tuple[list[str], list[Disagreement]]:
+    """Software and machine differences are notes; a different config is a disagreement."""
+    notes, found = [], []
+    config_a, config_b = a.get("config", {}), b.get("config", {})
+    for key in sorted(set(config_a) | set(config_b)):
+        if key not in PLACEMENT_KEYS and config_a.get(key) != config_b.get(key):
+            found.append(Disagreement("config", (), key, config_a.get(key), config_b.get(key), "must be equal"))
+    for entry in ("versions", "compute"):
+        left, right = a.get(entry), b.get(entry)
+        if left != right:
+            notes.append(f"{entry}: A {json.dumps(left, sort_keys=True)}")
+            notes.append(f"{' ' * len(entry)}  B {json.dumps(right, sort_keys=True)}")
+    if a.get("git_commit") != b.get("git_commit"):
+        notes.append(f"git_commit: A {a.get('git_commit')}, B {b.get('git_commit')}")
+    return notes, found
+
+
+def compare_folders(a: str | Path, b: str | Path) -> Comparison:
+    folder_a, folder_b = results_folder(a), results_folder(b)
+    names_a = {path.stem for path in folder_a.glob("*.parquet")}
+    names_b = {path.stem for path in folder_b.glob("*.parquet")}
+    disagreements, deviations, ties, notes, rows = [], [], [], [], 0
+    for name in sorted(names_a ^ names_b):
+        disagreements.append(one_sided(f"{name}.parquet", (), "table", "A" if name in names_a else "B"))
+    tables = sorted(names_a & names_b)
+    for name in tables:
+        table_a, table_b = (pd.read_parquet(folder / f"{name}.parquet") for folder in (folder_a, folder_b))
+        found, spread, tied = compare_tables(name, table_a, table_b)
+        disagreements, deviations, ties = disagreements + found, deviations + spread, ties + tied
+        rows += len(table_a)
+    if tables:
+        # Every table of a run carries the same config; runs.parquet also lists every step's environment.
+        source = f"{'runs' if 'runs' in tables else tables[0]}.parquet"
+        notes, config = provenance_notes(provenance(folder_a / source), provenance(folder_b / source))
+        disagreements = config + disagreements
+    differ = [name for name in tables if file_bytes(folder_a, name) != file_bytes(folder_b, name)]
+    notes.insert(0, f"tables that differ in bytes: {', '.join(differ) or 'none'} (of {len(tables)} on both sides)")
+    unlisted = sorted({d.column for d in deviations if d.tolerance is UNLISTED})
+    if unlisted:
+        notes.append(f"float columns without a tolerance of their own, compared exactly: {', '.join(unlisted)}")
+    notes += [f"tie, not a disagreement: {tie}" for tie in ties]
+    return Comparison(disagreements, deviations, ties, notes, rows, tables)
+
+
+def file_bytes(folder: Path, name: str) -> bytes:
+    return (folder / f"{name}.parquet").read_bytes()
+
+
+def report(comparison: Comparison, show_deviations: bool = False) -> str:
+    """The verdict first, then every disagreement, then notes (and the largest deviation per column)."""
+    if comparison.agree:
+        verdict = (
+            f"AGREE: {comparison.rows} rows in {len(comparison.tables)} tables match; every number is "
+            "within its tolerance and every label, flag and count is equal"
+        )
+    else:
+        verdict = f"DISAGREE: {len(comparison.disagreements)} disagreements beyond float noise"
+    lines = [verdict, *(f"  {d}" for d in comparison.disagreements)]
+    lines += ["notes:", *(f"  {note}" for note in comparison.notes)]
+    if show_deviations:
+        lines.append("largest deviation per float column (relative, absolute; tolerance):")
+        for d in comparison.deviations:
+            lines.append(f"  {d.table} {d.column}: {d.relative:.2e}, {d.absolute:.2e}; {d.tolerance}")
+    return "\n".join(lines)
