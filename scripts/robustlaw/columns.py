@@ -58,7 +58,6 @@ RUN_COLUMNS: dict[str, tuple[str, str]] = {
     **{f"lip_lower_{name}": ("label / input norm", f"lower bound by {name}") for name in LOWER_METHODS},
     **{f"lip_upper_{name}": ("label / input norm", f"upper bound by {name}, null where it does not apply")
        for name in UPPER_METHODS},
-    "lip_branch_boxes": ("boxes", "boxes searched by the input-space branch-and-bound (two layers, low d), else null"),
     "l_sep": ("label / input norm", "data floor: smallest Lipschitz constant of any interpolant of the training data"),
     "p_over_nd": (NONE, "p / (n d)"),
     "law_sqrt_nd_over_p": (NONE, "sqrt(n d / p), the law's scaling with prefactor 1"),

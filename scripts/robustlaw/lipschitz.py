@@ -69,10 +69,10 @@ def branch_applies(model: MLP, spec: BracketSpec) -> bool:
 
 
 def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, timed: Timer):
-    """(uppers, lowers, exact, extra record fields) of a ReLU network over all of R^d."""
+    """(uppers, lowers, exact) of a ReLU network over all of R^d."""
     weights = model.weights()
     uppers = {"spectral_product": timed("spectral_product", lambda: spectral_product(weights))}
-    lowers, fields = {}, {}
+    lowers = {}
     exact, exact_pattern = None, None
     if len(weights) == 2:
         hidden, output = weights
@@ -97,12 +97,11 @@ def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, tim
         if found is not None:
             uppers["branch_and_bound"] = found.upper
             lowers["branch_and_bound"] = certified_secant(model, found.best_point) or 0.0
-            fields["lip_branch_boxes"] = found.boxes
     generator = torch_generator("lipschitz", spec.seed)
     extra = None if exact_pattern is None else exact_pattern[None, :]
     found = timed("search", lambda: lower_bound(model, data_points, spec.lower, generator, extra))
     lowers.update({"sampled_gradient": found.sampled, "certified_search": found.certified})
-    return uppers, lowers, exact, fields
+    return uppers, lowers, exact
 
 
 def with_sphere_probes(data_points: torch.Tensor, spec: BracketSpec) -> torch.Tensor:
@@ -113,7 +112,7 @@ def with_sphere_probes(data_points: torch.Tensor, spec: BracketSpec) -> torch.Te
 
 
 def quadratic_bounds(model: QuadraticModel, spec: BracketSpec, data_points: torch.Tensor, timed: Timer):
-    """(uppers, lowers, exact, extra record fields) of f(z) = z^T Q z on the unit ball, where grad f = 2 sym(Q) z.
+    """(uppers, lowers, exact) of f(z) = z^T Q z on the unit ball, where grad f = 2 sym(Q) z.
 
     Exact: 2 max |eigenvalue of sym(Q)|. Certified lower: the secant from the top eigenvector v to
     (1 - h) v, both inside the ball.
@@ -129,11 +128,11 @@ def quadratic_bounds(model: QuadraticModel, spec: BracketSpec, data_points: torc
     sampled = float(torch.linalg.vector_norm(2 * points @ symmetric, dim=1).max())
     uppers = {"eigenvalue": exact * (1 + UPPER_MARGIN)}
     lowers = {"sampled_gradient": sampled, "certified_search": secant}
-    return uppers, lowers, exact, {}
+    return uppers, lowers, exact
 
 
 def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.Tensor):
-    """(uppers, lowers, exact, extra record fields) of f(z) = sum_j 1[w_j . z > 0] theta_j . z on the unit ball.
+    """(uppers, lowers, exact) of f(z) = sum_j 1[w_j . z > 0] theta_j . z on the unit ball.
 
     f jumps by theta_j . z across w_j . z = 0, so wherever some theta_j has a component r_j
     orthogonal to w_j, Lip(f) is infinite. The certified lower end is the secant across the largest
@@ -151,7 +150,7 @@ def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.
     if float(sizes.max()) <= 1e-12 * float(torch.linalg.vector_norm(coefficients)):
         # Continuous: a gradient norm where f is differentiable is a lower bound, as for networks.
         lowers["certified_search"] = lowers["sampled_gradient"]
-        return {"path_norm": float(torch.linalg.vector_norm(coefficients, dim=1).sum())}, lowers, None, {}
+        return {"path_norm": float(torch.linalg.vector_norm(coefficients, dim=1).sum())}, lowers, None
     jump = int(torch.argmax(sizes))
     centre = 0.5 * tangential[jump] / sizes[jump]
     step = 1e-6 * normals[jump]
@@ -159,7 +158,7 @@ def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.
     lowers["certified_search"] = abs(float(model(above) - model(below))) / float(
         torch.linalg.vector_norm(above - below)
     )
-    return {"discontinuity": float("inf")}, lowers, float("inf"), {}
+    return {"discontinuity": float("inf")}, lowers, float("inf")
 
 
 def unevaluated_bracket(reason: str) -> dict:
@@ -195,13 +194,13 @@ def lipschitz_bracket(
     data_points = torch.cat(data) if data else torch.empty(0, model.input_dim, dtype=torch.float64)
     if isinstance(model, QuadraticModel):
         domain = "unit ball"
-        uppers, lowers, exact, fields = quadratic_bounds(model, spec, data_points, timed)
+        uppers, lowers, exact = quadratic_bounds(model, spec, data_points, timed)
     elif isinstance(model, GatedLinearModel):
         domain = "unit ball"
-        uppers, lowers, exact, fields = timed("gated", lambda: gated_bounds(model, spec, data_points))
+        uppers, lowers, exact = timed("gated", lambda: gated_bounds(model, spec, data_points))
     else:
         domain = "R^d"
-        uppers, lowers, exact, fields = network_bounds(model, spec, data_points, timed)
+        uppers, lowers, exact = network_bounds(model, spec, data_points, timed)
     if x_train is not None:
         lowers["training_secant"] = timed("training_secant", lambda: training_secant(model, x_train))
 
@@ -226,7 +225,6 @@ def lipschitz_bracket(
     }
     record.update({f"lip_upper_{name}": value for name, value in uppers.items()})
     record.update({f"lip_lower_{name}": value for name, value in lowers.items()})
-    record.update(fields)
     return {"bracket": record, "seconds": timed.seconds}
 
 
