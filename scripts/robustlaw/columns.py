@@ -4,9 +4,10 @@ Written into each file's schema metadata, so a table explains itself without thi
 """
 
 NONE = "-"
-LOWER_METHODS = ("sampled_gradient", "certified_search", "training_secant")
+LOWER_METHODS = ("sampled_gradient", "certified_search", "training_secant", "branch_and_bound")
 UPPER_METHODS = (
-    "spectral_product", "liplt", "lipsdp", "pattern_enumeration", "eigenvalue", "path_norm", "discontinuity",
+    "spectral_product", "liplt", "lipsdp", "pattern_enumeration", "branch_and_bound", "eigenvalue", "path_norm",
+    "discontinuity",
 )  # fmt: skip
 
 RUN_COLUMNS: dict[str, tuple[str, str]] = {

@@ -7,6 +7,7 @@ prints the bracket as JSON.
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -17,9 +18,10 @@ import torch
 
 from .floor import max_pairwise_secant
 from .io import CheckpointError, load_checkpoint, load_dataset
+from .lipschitz_branch import branch_and_bound_two_layer
 from .lipschitz_exact import all_patterns_realisable, best_pattern_exhaustive
-from .lipschitz_lower import LowerSearchSpec, lower_bound
-from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_two_layer, spectral_product
+from .lipschitz_lower import LowerSearchSpec, certified_secant, lower_bound
+from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
 from .models import MLP, GatedLinearModel, QuadraticModel
 from .seeding import torch_generator
 
@@ -33,6 +35,10 @@ class BracketSpec:
     lower: LowerSearchSpec = field(default_factory=LowerSearchSpec)
     lipsdp_steps: int = 300
     exact_max_width: int = 20
+    branch_max_dim: int = 4
+    branch_max_vertices: int = 5_000_000
+    branch_max_boxes: int = 200_000
+    branch_target_gap: float = 1e-3
     seed: int = 0
 
 
@@ -55,10 +61,18 @@ def training_secant(model: torch.nn.Module, x_train: torch.Tensor) -> float:
     return max_pairwise_secant(x_train, predictions)
 
 
+def branch_applies(model: MLP, spec: BracketSpec) -> bool:
+    """Input-space branch-and-bound: two layers, low d, k >= d, and an affordable C(k, d) vertex box."""
+    k, d = model.width, model.input_dim
+    small = d <= spec.branch_max_dim and k >= d and math.comb(k, d) <= spec.branch_max_vertices
+    return len(model.layers) == 2 and small
+
+
 def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, timed: Timer):
     """(uppers, lowers, exact) of a ReLU network over all of R^d."""
     weights = model.weights()
     uppers = {"spectral_product": timed("spectral_product", lambda: spectral_product(weights))}
+    lowers = {}
     exact, exact_pattern = None, None
     if len(weights) == 2:
         hidden, output = weights
@@ -67,10 +81,26 @@ def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, tim
         if hidden.shape[0] <= spec.exact_max_width and all_patterns_realisable(hidden):
             exact, exact_pattern = timed("pattern_enumeration", lambda: best_pattern_exhaustive(hidden, output))
             uppers["pattern_enumeration"] = exact * (1 + UPPER_MARGIN)
+    else:
+        uppers["lipsdp"] = timed("lipsdp", lambda: lipsdp_network(weights, steps=spec.lipsdp_steps))
+    if exact is None and branch_applies(model, spec):
+        try:
+            found = timed(
+                "branch_and_bound",
+                lambda: branch_and_bound_two_layer(
+                    weights[0], model.biases()[0], weights[1], spec.branch_max_boxes, spec.branch_target_gap
+                ),
+            )
+        except ValueError:
+            # A non-generic arrangement (near-parallel hyperplanes): the vertex box is not reliable.
+            found = None
+        if found is not None:
+            uppers["branch_and_bound"] = found.upper
+            lowers["branch_and_bound"] = certified_secant(model, found.best_point) or 0.0
     generator = torch_generator("lipschitz", spec.seed)
     extra = None if exact_pattern is None else exact_pattern[None, :]
     found = timed("search", lambda: lower_bound(model, data_points, spec.lower, generator, extra))
-    lowers = {"sampled_gradient": found.sampled, "certified_search": found.certified}
+    lowers.update({"sampled_gradient": found.sampled, "certified_search": found.certified})
     return uppers, lowers, exact
 
 

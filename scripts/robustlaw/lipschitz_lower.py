@@ -3,9 +3,9 @@
 Any point where f is differentiable gives ||grad f(x)|| <= Lip(f). The search proceeds in rounds,
 each feeding the next: gradient norms at data and random points; softplus-surrogate ascent
 (ReLU's gradient norm is piecewise constant, so ascent on it stalls); exact line search along
-grad f into neighbouring regions; and, for two-layer nets with k <= d, local search over activation
-patterns realised by least squares. The best point is certified by a float64 secant |f(y) - f(x)| / ||y - x||
-taken inside its linear region.
+grad f into neighbouring regions; and, for two-layer nets, local search over activation patterns
+realised by least squares (k <= d) or a greedy walk across single hyperplanes (k > d). The best
+point is certified by a float64 secant |f(y) - f(x)| / ||y - x|| taken inside its linear region.
 """
 
 from dataclasses import dataclass
@@ -27,6 +27,8 @@ class LowerSearchSpec:
     sharpness: tuple[float, ...] = (4.0, 16.0, 64.0, 256.0)
     line_search_rounds: int = 4
     pattern_starts: int = 64
+    walk_rounds: int = 32
+    walk_candidates: int = 16
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,38 @@ def pattern_candidates(
     return realise_patterns(model, local_pattern_search(gram, torch.cat(starts)))
 
 
+def region_walk(model: MLP, points: torch.Tensor, rounds: int, candidates: int) -> torch.Tensor:
+    """Greedy walk across single hyperplanes of a two-layer net into regions with a larger gradient.
+
+    Past k = d most patterns the pattern search likes are unrealisable; this stays on realised ones.
+    At x with gradient g, crossing hyperplane j changes g by +-a_j w_j, a gain of 2 g . delta_j +
+    ||delta_j||^2. Each point tries its `candidates` best gains by stepping just past the hyperplane
+    along its normal and keeps the trial with the largest true gradient norm, if larger.
+    """
+    hidden, bias = model.layers[0].weight.detach(), model.layers[0].bias.detach()
+    weighted = model.layers[1].weight.detach().reshape(-1, 1) * hidden
+    count = min(candidates, hidden.shape[0])
+    squared_norms = torch.sum(hidden * hidden, dim=1)
+    for _ in range(rounds):
+        preactivations = F.linear(points, hidden, bias)
+        gradient = (preactivations > 0).to(torch.float64) @ weighted
+        sign = torch.where(preactivations > 0, -1.0, 1.0).to(torch.float64)
+        gains = 2 * sign * (gradient @ weighted.T) + torch.sum(weighted * weighted, dim=1)
+        chosen = torch.topk(gains, count, dim=1).indices
+        # Step 1% past the hyperplane (and at least 1e-9 of the point's scale) so the pattern really flips.
+        distance = torch.gather(preactivations, 1, chosen) / squared_norms[chosen]
+        overshoot = 1.01 * distance + torch.sign(distance) * 1e-9 * (1 + points.abs().max(dim=1, keepdim=True).values)
+        trial = points[:, None, :] - overshoot[..., None] * hidden[chosen]
+        norms = gradient_norms(model, trial.reshape(-1, points.shape[1])).reshape(len(points), count)
+        best = torch.argmax(norms, dim=1)
+        rows = torch.arange(len(points))
+        improved = norms[rows, best] > torch.linalg.vector_norm(gradient, dim=1) * (1 + 1e-12)
+        if not torch.any(improved):
+            break
+        points = torch.where(improved[:, None], trial[rows, best], points)
+    return points
+
+
 def hidden_preactivations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
     values = []
     for layer in model.layers[:-1]:
@@ -208,6 +242,9 @@ def lower_bound(
             model, torch.cat([top, candidates]), extra_patterns, spec.pattern_starts, generator
         )
         candidates = torch.cat([candidates, patterns])
+    elif len(model.layers) == 2:
+        walked = region_walk(model, torch.cat([candidates, top]), spec.walk_rounds, spec.walk_candidates)
+        candidates = torch.cat([candidates, walked])
     candidates = line_search(model, torch.cat([candidates, top]), spec.line_search_rounds)
 
     order = torch.argsort(gradient_norms(model, candidates), descending=True)

@@ -20,7 +20,10 @@ def run(job: RuleJob) -> None:
     configure_torch(job.threads)
     log = file_logger(job.log[0], "lipschitz")
     settings = dict(job.params.settings)
-    bracket_keys = ("lipsdp_steps", "exact_max_width")
+    bracket_keys = (
+        "lipsdp_steps", "exact_max_width", "branch_max_dim", "branch_max_vertices", "branch_max_boxes",
+        "branch_target_gap",
+    )  # fmt: skip
     lower = LowerSearchSpec(**{key: value for key, value in settings.items() if key not in bracket_keys})
     arrays, _ = load_dataset(job.input.data)
     x_train, x_test = torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["x_test"])
