@@ -134,8 +134,8 @@ def test_captions_state_data_models_seeds_and_reference_lines(tables):
 
 
 def faulty_figure() -> plt.Figure:
-    """One of each fault the check names: a label off the canvas, a repeated legend entry, an axis
-    without its unit, an empty panel, a legend over the data."""
+    """One of each fault the check names: a text off the canvas, a repeated legend entry, an axis
+    without its unit, an empty panel, a legend over the data, text on text, small print."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(6, 3))
     left.plot([1, 2, 3], [1, 2, 3], label="plain")
     left.plot([1, 2, 3], [3, 2, 1], label="plain")
@@ -143,6 +143,8 @@ def faulty_figure() -> plt.Figure:
     left.legend(loc="center")
     figure.text(0.5, 1.02, "a title above the canvas")
     right.set(xlabel="p (parameters)", ylabel="MSE (label^2)", title="nothing here")
+    right.text(0.5, 1.0, "a note on the title", transform=right.transAxes, ha="center", va="bottom")
+    figure.text(0.01, 0.01, "small print", fontsize=4)
     return figure
 
 
@@ -158,6 +160,8 @@ def test_the_check_names_each_fault():
         "y axis label 'Lip(f)' gives no unit",
         "panel 'nothing here': no data drawn",
         "the legend hides",
+        "overlaps panel 'nothing here': 'a note on the title'",
+        "text 'small print' is set in 4.0 pt",
     ]
     for start in expected:
         assert any(start in problem for problem in problems), (start, problems)

@@ -8,8 +8,10 @@ from debian import require
 from helpers import snakemake
 from matplotlib import image
 
+from robustlaw.grid import FIGURE_NAMES
+
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-FIGURES = ("lipschitz_vs_p.png", "frontier.png", "training_mse.png")
+FIGURES = [f"{name}.png" for name in FIGURE_NAMES]
 TABLES = {"law_fit.html": "Fitted law", "config.html": "Resolved configuration"}
 
 

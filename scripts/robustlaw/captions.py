@@ -3,9 +3,10 @@ what was run on which data, and what every colour, marker and reference line mea
 reStructuredText, as Snakemake's report reads it.
 """
 
+import numpy as np
 import pandas as pd
 
-from .figures import SIDE_MARKERS, Style, with_keys
+from .figures import SIDE_MARKERS, Style, labels_text, with_keys
 
 MARKER_NAMES = {"^": "up-triangles", "v": "down-triangles"}
 LINE_STYLE_NAMES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dotted"}
@@ -28,18 +29,19 @@ def name(text: str) -> str:
     return f"``{text}``"
 
 
-def dataset_sentence(part: pd.DataFrame, fits: pd.DataFrame) -> str:
+def dataset_sentence(part: pd.DataFrame, fits: pd.DataFrame, style: Style) -> str:
     """One dataset: its draw, the fit criterion, the floor, and every model series run on it."""
     first = part.iloc[0]
-    labels = str(first["labels"]).replace("_", " ")
     text = (
         f"{name(first['dataset'])}: {first['distribution']} inputs, n = {first['n']:,} training points in "
-        f"d = {first['d']:,} dimensions, {labels} labels (noise level sigma^2 = {first['sigma2']:.3g}); a model "
-        f"fits when its training MSE <= sigma^2 - eps = {first['target_mse']:.3g}; data floor "
+        f"d = {first['d']:,} dimensions, {labels_text(first['labels'])} (noise level "
+        f"sigma^2 = {first['sigma2']:.3g}); a model fits when its training MSE <= sigma^2 - eps = "
+        f"{first['target_mse']:.3g}; data floor "
         f"L_sep = {first['l_sep']:.3g}."
     )
     runs = []
-    for (key, series), group in part.groupby(["key", "series"], sort=True):
+    groups = part.groupby(["key", "series"], sort=True)
+    for (key, series), group in sorted(groups, key=lambda item: list(style.colours).index(item[0][0])):
         kind = f"{series} trained by {name(key)}" if key != series else f"closed-form control {name(key)}"
         runs.append(
             f"{kind}, widths {number_list(list(group['width']))} (p = {group['p'].min():,} to "
@@ -48,13 +50,17 @@ def dataset_sentence(part: pd.DataFrame, fits: pd.DataFrame) -> str:
     text += f" Models: {'; '.join(runs)}."
     window = fits[(fits["dataset"] == first["dataset"]) & (fits["side"] == "upper")]
     if len(window):
-        row = window.iloc[0]
-        text += f" Law fits use p/(nd) from {row['window_low']:.3g} to {row['window_high']:.3g}."
+        low, high = window.iloc[0][["window_low", "window_high"]]
+        text += (
+            f" Law fits use p/(nd) from {low:.3g} to {high:.3g}."
+            if low < high
+            else f" The law-fit window, p/(nd) from {low:.3g} up to {high:.3g}, is empty: no slope is fitted."
+        )
     return text
 
 
-def setting(runs: pd.DataFrame, fits: pd.DataFrame) -> str:
-    datasets = [dataset_sentence(part, fits) for _, part in runs.groupby("dataset", sort=True)]
+def setting(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> str:
+    datasets = [dataset_sentence(part, fits, style) for _, part in runs.groupby("dataset", sort=True)]
     return "\n".join(f"- {sentence}" for sentence in datasets)
 
 
@@ -82,8 +88,15 @@ def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dic
     """Caption text of every figure drawn by robustlaw.figures.draw_figures, by figure name."""
     runs = with_keys(runs)
     up, down = (MARKER_NAMES[SIDE_MARKERS[side]] for side in ("upper", "lower"))
-    data = f"Data and models:\n\n{setting(runs, fits)}\n"
+    data = f"Data and models:\n\n{setting(runs, fits, style)}\n"
     key = colour_key(style, runs)
+    discontinuous = sorted(runs.loc[np.isinf(runs["lip_upper"]), "key"].unique())
+    infinite = (
+        f" Models with an infinite Lipschitz constant ({listed([name(k) for k in discontinuous])}, discontinuous) "
+        "are in results/runs.parquet but not drawn."
+        if discontinuous
+        else ""
+    )
     lipschitz = (
         "Lipschitz bracket of every model that fits, against p/(nd), log-log, one panel per dataset. Each pale "
         "vertical bar spans one model's certified bracket lower <= Lip(f) <= upper; the lines join the medians "
@@ -91,8 +104,7 @@ def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dic
         "lines: the fitted law Lip = C (p/(nd))^b on the upper ends over the fit window, with the slope b and "
         "its 95% bootstrap interval over seeds in the panel's legend (results/law_fit.parquet). Grey crosses: "
         "certified upper bounds of models that did not reach the fit criterion (kept in the table, not "
-        "fitted). Models with an infinite Lipschitz constant (the discontinuous relu_ntk control) are in "
-        f"results/runs.parquet but not drawn. {LAW_LINES} {key}\n\n{data}"
+        f"fitted).{infinite} {LAW_LINES} {key}\n\n{data}"
     )
     frontier = (
         "The frontier: at each parameter count p, the smallest certified upper bound of Lip(f) among all "

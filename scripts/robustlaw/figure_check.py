@@ -20,8 +20,9 @@ from matplotlib.transforms import Bbox
 REFERENCE, NOTE = "reference", "note"
 MIN_FONT_POINTS = 6.0
 TOLERANCE_PIXELS = 1.0
-# A unit in parentheses or brackets at the end of the label: 'p / n  (parameters per training point)'.
-UNIT = re.compile(r"[(\[][^()\[\]]+[)\]]\s*$")
+# A unit in parentheses or brackets at the end of the label, after a space or line break:
+# 'p / n  (parameters per training point)', not 'Lip(f)'.
+UNIT = re.compile(r"\s[(\[][^()\[\]]+[)\]]\s*$")
 
 
 def figure_problems(figure: Figure) -> list[str]:

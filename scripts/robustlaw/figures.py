@@ -71,6 +71,7 @@ REFERENCE = "reference"  # gid of reference artists: they do not make a panel no
 NOTE = "note"  # gid of the text that says why a panel has no data
 LIP_UNIT = "label / input norm"
 P_OVER_ND = "p / (n d)  (parameters per training coordinate)"
+LABELS = {"random_sign": "random ±1 labels", "teacher": "teacher labels", "even_odd": "even/odd digit labels"}
 MISSED = "training MSE of runs that did not fit\n" r"(label$^2$)"
 
 
@@ -110,10 +111,13 @@ def figure_style(runs: pd.DataFrame) -> Style:
     return Style(colours, line_styles)
 
 
+def labels_text(labels: str) -> str:
+    return LABELS.get(labels, f"{labels} labels")
+
+
 def dataset_title(part: pd.DataFrame) -> str:
     first = part.iloc[0]
-    labels = str(first["labels"]).replace("_", " ")
-    return f"{first['distribution']}, n = {first['n']}, d = {first['d']}, {labels} labels"
+    return f"{first['distribution']}, n = {first['n']}, d = {first['d']}, {labels_text(first['labels'])}"
 
 
 def new_figure(rows: int, columns: int, sharex: bool = False) -> tuple[plt.Figure, np.ndarray]:
