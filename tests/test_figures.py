@@ -24,12 +24,25 @@ from robustlaw.lawfit import frontier, law_fits
 from robustlaw.models import parameter_count
 
 EXAMPLE_CONFIGS = ("config.yaml", "config/digits.yaml")
+# Every trainer method, control kind and label model, two depths, seven colours: the most a figure draws.
+EVERY_KIND = {
+    "datasets": [
+        {"distribution": "gaussian", "n": 200, "d": 50, "labels": "teacher", "sigma": 0.5, "eps": 0.2},
+        {"distribution": "hypercube", "n": 100, "d": 20, "labels": "random_sign"},
+    ],
+    "models": [{"depth": 2, "widths": [1, 4, 16, 64, 256]}, {"depth": 3, "widths": [2, 8, 32]}],
+    "trainers": [
+        {"name": method, "method": method} for method in ("plain", "weight_decay", "gradient_penalty", "adversarial")
+    ],
+    "controls": [{"kind": kind, "widths": [4, 16, 64]} for kind in ("even_ntk", "relu_ntk", "random_features")],
+    "seeds": [0, 1, 2],
+}
 
 
-def example_tables(config_file: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(runs, law fits, frontier) shaped like a run of `config_file`: its grid of datasets, models,
-    trainers and seeds, with made-up outcomes: fitting from p ~ n on, Lip ~ 2 sqrt(nd/p) above the floor."""
-    config = yaml.safe_load((ROOT / config_file).read_text())
+def example_tables(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(runs, law fits, frontier) shaped like a run of `config`: its grid of datasets, models, trainers
+    and seeds, with made-up outcomes: fitting from p ~ n on, Lip ~ 2 sqrt(nd/p) above the floor,
+    infinite for the discontinuous relu_ntk control."""
     validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
     grid = build_grid(config)
     rng = np.random.default_rng(0)
@@ -46,6 +59,7 @@ def example_tables(config_file: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
         train_mse = target * rng.uniform(0.2, 1.0) if fitted else min(sigma2, target * n / p * rng.uniform(1, 3))
         l_sep = 1.5
         upper = max(2 * math.sqrt(n * d / p) * rng.uniform(0.8, 1.25), 1.3 * l_sep)
+        upper = math.inf if family == "relu_ntk" else upper
         rows.append(
             {
                 **{column: None for column in COLUMNS},
@@ -67,11 +81,13 @@ def tiny_tables(finished_run: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     return tuple(pd.read_parquet(results / f"{name}.parquet") for name in ("runs", "law_fit", "frontier"))
 
 
-@pytest.fixture(scope="module", params=["tiny run", *EXAMPLE_CONFIGS])
+@pytest.fixture(scope="module", params=["tiny run", *EXAMPLE_CONFIGS, "every kind"])
 def tables(request) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     if request.param == "tiny run":
         return tiny_tables(request.getfixturevalue("finished_run"))
-    return example_tables(request.param)
+    if request.param == "every kind":
+        return example_tables(yaml.safe_load(yaml.safe_dump(EVERY_KIND)))
+    return example_tables(yaml.safe_load((ROOT / request.param).read_text()))
 
 
 def test_every_named_figure_is_drawn_and_passes_the_checks(tables):

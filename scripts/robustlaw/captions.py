@@ -39,14 +39,18 @@ def dataset_sentence(part: pd.DataFrame, fits: pd.DataFrame, style: Style) -> st
         f"{first['target_mse']:.3g}; data floor "
         f"L_sep = {first['l_sep']:.3g}."
     )
-    runs = []
-    groups = part.groupby(["key", "series"], sort=True)
-    for (key, series), group in sorted(groups, key=lambda item: list(style.colours).index(item[0][0])):
-        kind = f"{series} trained by {name(key)}" if key != series else f"closed-form control {name(key)}"
-        runs.append(
-            f"{kind}, widths {number_list(list(group['width']))} (p = {group['p'].min():,} to "
-            f"{group['p'].max():,} parameters), seeds {number_list(list(group['seed']))}"
-        )
+    # Series run alike (same widths and seeds) by several trainers are told once, trainers listed.
+    alike: dict[tuple, list[str]] = {}
+    order = list(style.colours)
+    for (key, series), group in sorted(part.groupby(["key", "series"]), key=lambda item: order.index(item[0][0])):
+        widths, seeds = number_list(list(group["width"])), number_list(list(group["seed"]))
+        p_range = f"p = {group['p'].min():,} to {group['p'].max():,} parameters"
+        alike.setdefault((series, key == series, widths, p_range, seeds), []).append(name(key))
+    runs = [
+        f"{'closed-form control ' + keys[0] if control else series + ' trained by ' + listed(keys)}, "
+        f"widths {widths} ({p_range}), seeds {seeds}"
+        for (series, control, widths, p_range, seeds), keys in alike.items()
+    ]
     text += f" Models: {'; '.join(runs)}."
     window = fits[(fits["dataset"] == first["dataset"]) & (fits["side"] == "upper")]
     if len(window):
@@ -68,10 +72,13 @@ def colour_key(style: Style, runs: pd.DataFrame) -> str:
     shown = set(runs["key"])
     colours = [f"{name(key)} {colour}" for key, colour in style.colours.items() if key in shown]
     text = f"Colours (Okabe-Ito, safe for colour-blind readers): {listed(colours)}."
+    shown_series = set(runs["series"])
     depths = [
-        f"{series} {LINE_STYLE_NAMES[ls]}" for series, ls in style.line_styles.items() if series in set(runs["series"])
+        f"{series} {LINE_STYLE_NAMES[ls]}"
+        for series, ls in style.line_styles.items()
+        if series.startswith("mlp") and series in shown_series
     ]
-    if sum(series.startswith("mlp") for series in set(runs["series"])) > 1:
+    if len(depths) > 1:
         text += f" Line styles: {listed(depths)}."
     return text
 
@@ -90,6 +97,9 @@ def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dic
     up, down = (MARKER_NAMES[SIDE_MARKERS[side]] for side in ("upper", "lower"))
     data = f"Data and models:\n\n{setting(runs, fits, style)}\n"
     key = colour_key(style, runs)
+    capped = (
+        " (for even_ntk only while p_eff < d(d+1)/2, its function-space cap)" if "even_ntk" in set(runs["key"]) else ""
+    )
     discontinuous = sorted(runs.loc[np.isinf(runs["lip_upper"]), "key"].unique())
     infinite = (
         f" Models with an infinite Lipschitz constant ({listed([name(k) for k in discontinuous])}, discontinuous) "
@@ -101,7 +111,7 @@ def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dic
         "Lipschitz bracket of every model that fits, against p/(nd), log-log, one panel per dataset. Each pale "
         "vertical bar spans one model's certified bracket lower <= Lip(f) <= upper; the lines join the medians "
         f"over seeds of the certified upper ends ({up}, thicker line) and lower ends ({down}). Wide pale "
-        "lines: the fitted law Lip = C (p/(nd))^b on the upper ends over the fit window, with the slope b and "
+        f"lines: the fitted law Lip = C (p/(nd))^b on the upper ends over the fit window{capped}, with the slope b and "
         "its 95% bootstrap interval over seeds in the panel's legend (results/law_fit.parquet). Grey crosses: "
         "certified upper bounds of models that did not reach the fit criterion (kept in the table, not "
         f"fitted).{infinite} {LAW_LINES} {key}\n\n{data}"

@@ -120,10 +120,17 @@ def data_points(axis: Axes) -> np.ndarray:
     return axis.transData.transform(data) if len(data) else data
 
 
-def hidden_data(axis: Axes, legend: Legend, renderer, name: str) -> list[str]:
+def covered_points(axis: Axes, legend: Legend, renderer) -> int:
+    """How many of the panel's data points lie under `legend`."""
     box = legend.get_window_extent(renderer)
-    covered = [point for point in data_points(axis) if box.x0 < point[0] < box.x1 and box.y0 < point[1] < box.y1]
-    return [f"{name}: the legend hides {len(covered)} data points"] if covered else []
+    points = data_points(axis)
+    inside = (box.x0 < points[:, 0]) & (points[:, 0] < box.x1) & (box.y0 < points[:, 1]) & (points[:, 1] < box.y1)
+    return int(inside.sum())
+
+
+def hidden_data(axis: Axes, legend: Legend, renderer, name: str) -> list[str]:
+    covered = covered_points(axis, legend, renderer)
+    return [f"{name}: the legend hides {covered} data points"] if covered else []
 
 
 def outside_problems(figure: Figure, renderer) -> list[str]:

@@ -18,7 +18,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
+from matplotlib.transforms import offset_copy  # noqa: E402
 
+from .figure_check import covered_points  # noqa: E402
 from .grid import CLOSED_FORM  # noqa: E402
 from .io import atomic_path  # noqa: E402
 from .lawfit import series_name  # noqa: E402
@@ -30,6 +32,7 @@ DPI = 300
 PANEL_SIZE = (4.2, 3.4)  # inches per panel, the width of a journal column
 MIN_WIDTH = 5.0  # inches: a one-panel figure still leaves the shared legend its room
 LEGEND_ROW = 0.17  # inches per row of the legend below the panels
+BELOW_AXIS = 34  # points from a panel's lower edge past its tick labels and axis label
 RC = {
     "font.size": 8.5,
     "axes.titlesize": 8.5,
@@ -237,6 +240,25 @@ def fit_lines(axis: plt.Axes, fits: pd.DataFrame, style: Style) -> None:
         axis.legend(handles=handles, title="fitted slope of upper ends", loc="best", framealpha=0.9, fontsize=7)
 
 
+def legends_off_data(figure: plt.Figure) -> None:
+    """A panel's legend stays inside where matplotlib found room free of data; otherwise it moves
+    below the panel, and the canvas grows by its height so the panels keep theirs."""
+    figure.canvas.draw()
+    renderer, grown = figure.canvas.get_renderer(), 0.0
+    for axis in figure.axes:
+        legend = axis.get_legend()
+        if legend is None or not covered_points(axis, legend, renderer):
+            continue
+        handles, title = legend.legend_handles, legend.get_title().get_text()
+        legend.remove()
+        below = offset_copy(axis.transAxes, figure, y=-BELOW_AXIS, units="points")
+        moved = axis.legend(
+            handles=handles, title=title, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below, fontsize=7
+        )
+        grown = max(grown, moved.get_window_extent(renderer).height / figure.dpi + BELOW_AXIS / 72)
+    figure.set_figheight(figure.get_figheight() + grown)
+
+
 def lipschitz_figure(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> plt.Figure:
     """Bracket [lip_lower, lip_upper] against p/(nd) per dataset, with the fitted laws and references."""
     runs = with_keys(runs)
@@ -253,11 +275,13 @@ def lipschitz_figure(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> pl
         axis.scatter(unfitted["p_over_nd"], unfitted["lip_upper"], **NOT_FITTED)
         law_references(axis, part, part["p_over_nd"])
         axis.set_ylabel(f"Lip(f), certified bracket\n({LIP_UNIT})")
-    handles = key_handles(style, list(runs["key"])) + series_handles(style, list(runs["series"]))
+    drawn = runs[runs["fitted"] & np.isfinite(runs["lip_upper"])]
+    handles = key_handles(style, list(drawn["key"])) + series_handles(style, list(drawn["series"]))
     handles += side_handles()
     if (~runs["fitted"]).any():
         handles.append(Line2D([], [], ls="none", **NOT_FITTED, label="did not fit (upper bound)"))
     shared_legend(figure, handles + reference_handles())
+    legends_off_data(figure)
     return figure
 
 
