@@ -24,11 +24,14 @@ from robustlaw.lawfit import frontier, law_fits
 from robustlaw.models import parameter_count
 
 EXAMPLE_CONFIGS = ("config.yaml", "config/digits.yaml")
-# Every trainer method, control kind and label model, two depths, seven colours: the most a figure draws.
+# Every trainer method, control kind and label model, two depths, seven colours, four datasets (two rows
+# of panels): the most a figure draws.
 EVERY_KIND = {
     "datasets": [
         {"distribution": "gaussian", "n": 200, "d": 50, "labels": "teacher", "sigma": 0.5, "eps": 0.2},
         {"distribution": "hypercube", "n": 100, "d": 20, "labels": "random_sign"},
+        {"distribution": "sphere", "n": 64, "d": 16, "labels": "random_sign"},
+        {"distribution": "sphere", "n": 300, "d": 30, "labels": "random_sign", "components": 2},
     ],
     "models": [{"depth": 2, "widths": [1, 4, 16, 64, 256]}, {"depth": 3, "widths": [2, 8, 32]}],
     "trainers": [

@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
 from matplotlib.transforms import offset_copy  # noqa: E402
 
-from .figure_check import covered_points  # noqa: E402
+from .figure_check import NOTE, REFERENCE, covered_points  # noqa: E402
 from .grid import CLOSED_FORM  # noqa: E402
 from .io import atomic_path  # noqa: E402
 from .lawfit import series_name  # noqa: E402
@@ -31,6 +31,7 @@ SAVE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": Non
 DPI = 300
 PANEL_SIZE = (4.2, 3.4)  # inches per panel, the width of a journal column
 MIN_WIDTH = 5.0  # inches: a one-panel figure still leaves the shared legend its room
+MAX_COLUMNS = 3  # panels to a row: wider does not fit a journal page
 LEGEND_ROW = 0.17  # inches per row of the legend below the panels
 BELOW_AXIS = 34  # points from a panel's lower edge past its tick labels and axis label
 RC = {
@@ -70,8 +71,6 @@ FLOOR = {"color": "black", "lw": 1.0, "ls": ":"}
 AT_N = {"color": "0.55", "lw": 1.0, "ls": "-."}
 AT_ND = {"color": "0.55", "lw": 1.0, "ls": "--"}
 CRITERION = {"color": "black", "lw": 1.0, "ls": ":"}
-REFERENCE = "reference"  # gid of reference artists: they do not make a panel non-empty
-NOTE = "note"  # gid of the text that says why a panel has no data
 LIP_UNIT = "label / input norm"
 P_OVER_ND = "p / (n d)  (parameters per training coordinate)"
 LABELS = {"random_sign": "random ±1 labels", "teacher": "teacher labels", "even_odd": "even/odd digit labels"}
@@ -123,7 +122,7 @@ def dataset_title(part: pd.DataFrame) -> str:
     return f"{first['distribution']}, n = {first['n']}, d = {first['d']}, {labels_text(first['labels'])}"
 
 
-def new_figure(rows: int, columns: int, sharex: bool = False) -> tuple[plt.Figure, np.ndarray]:
+def new_figure(rows: int, columns: int) -> tuple[plt.Figure, np.ndarray]:
     """A grid of panels with constrained layout, which keeps every label and the legend below the
     panels inside the canvas."""
     width = max(MIN_WIDTH, PANEL_SIZE[0] * columns)
@@ -133,12 +132,34 @@ def new_figure(rows: int, columns: int, sharex: bool = False) -> tuple[plt.Figur
         columns,
         figsize=(width, height + 0.15),
         squeeze=False,
-        sharex="col" if sharex else False,
         layout="constrained",
     )
     for axis in axes.flat:
         axis.set_axisbelow(True)
     return figure, axes
+
+
+def panel_pairs(count: int) -> tuple[plt.Figure, list[tuple[plt.Axes, plt.Axes]]]:
+    """`count` pairs of panels, one above the other sharing their x axis, at most MAX_COLUMNS pairs
+    to a row; the grid's spare cells are hidden."""
+    columns = min(count, MAX_COLUMNS)
+    figure, axes = new_figure(2 * -(-count // columns), columns)
+    pairs = [(axes[2 * (i // columns), i % columns], axes[2 * (i // columns) + 1, i % columns]) for i in range(count)]
+    for top, bottom in pairs:
+        top.sharex(bottom)
+        top.tick_params(labelbottom=False)
+    for spare in axes.flat:
+        spare.set_visible(any(spare in pair for pair in pairs))
+    return figure, pairs
+
+
+def panel_grid(count: int) -> tuple[plt.Figure, list[plt.Axes]]:
+    """`count` panels, at most MAX_COLUMNS to a row; the grid's spare cells are hidden."""
+    columns = min(count, MAX_COLUMNS)
+    figure, axes = new_figure(-(-count // columns), columns)
+    for spare in axes.flat[count:]:
+        spare.set_visible(False)
+    return figure, list(axes.flat[:count])
 
 
 def key_handles(style: Style, keys: list[str]) -> list[Line2D]:
@@ -263,8 +284,8 @@ def lipschitz_figure(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> pl
     """Bracket [lip_lower, lip_upper] against p/(nd) per dataset, with the fitted laws and references."""
     runs = with_keys(runs)
     datasets = sorted(runs["dataset"].unique())
-    figure, axes = new_figure(1, len(datasets))
-    for axis, name in zip(axes[0], datasets, strict=True):
+    figure, axes = panel_grid(len(datasets))
+    for axis, name in zip(axes, datasets, strict=True):
         part = runs[runs["dataset"] == name]
         # Discontinuous models (relu_ntk) have Lip = inf: in the table, not on a log axis.
         fitted = part[part["fitted"] & np.isfinite(part["lip_upper"])]
@@ -290,8 +311,8 @@ def frontier_figure(frontier: pd.DataFrame, runs: pd.DataFrame, style: Style) ->
     a dataset where no model fitted gets a panel that says so."""
     frontier = with_keys(frontier)
     datasets = sorted(runs["dataset"].unique())
-    figure, axes = new_figure(1, len(datasets))
-    for axis, name in zip(axes[0], datasets, strict=True):
+    figure, axes = panel_grid(len(datasets))
+    for axis, name in zip(axes, datasets, strict=True):
         part = frontier[frontier["dataset"] == name].sort_values("p_over_nd")
         if part.empty:
             axis.set(title=dataset_title(runs[runs["dataset"] == name]), xlabel=P_OVER_ND, xticks=[], yticks=[])
@@ -323,10 +344,10 @@ def threshold_figure(runs: pd.DataFrame, style: Style) -> plt.Figure:
     and how far the runs that did not fit stayed from the criterion (bottom)."""
     runs = with_keys(runs).assign(p_over_n=runs["p"] / runs["n"])
     datasets = sorted(runs["dataset"].unique())
-    figure, axes = new_figure(2, len(datasets), sharex=True)
+    figure, pairs = panel_pairs(len(datasets))
     shares = fit_shares(runs)
-    for column, name in enumerate(datasets):
-        part, top, bottom = runs[runs["dataset"] == name], axes[0, column], axes[1, column]
+    for (top, bottom), name in zip(pairs, datasets, strict=True):
+        part = runs[runs["dataset"] == name]
         curves = shares[shares["dataset"] == name].groupby(["key", "series"], sort=True)
         for order, ((key, series), group) in enumerate(curves):
             # Shares often coincide (all 0 or all 1): each curve drawn smaller than the one below it.
