@@ -124,7 +124,7 @@ def test_a_trainer_or_control_has_one_colour_in_every_figure(tables):
             plt.close(figure)
 
 
-def test_the_threshold_figure_has_one_column_per_dataset(tables):
+def test_the_threshold_figure_has_a_titled_panel_pair_per_dataset(tables):
     runs = tables[0]
     figure = draw_figures(*tables)["interpolation_threshold"]()
     try:

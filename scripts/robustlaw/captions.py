@@ -124,7 +124,7 @@ def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dic
         f"is tight. {LAW_LINES} {key}\n\n{data}"
     )
     threshold = (
-        "The interpolation threshold, one column per dataset. Top: the share of seeds whose model met the fit "
+        "The interpolation threshold, one pair of panels per dataset. Top: the share of seeds whose model met the fit "
         "criterion, against p/n (parameters per training point). Bottom: the final training MSE of the runs "
         "that did not meet it (pale dots: single seeds; lines: medians), against the criterion "
         "sigma^2 - eps (black dotted). Grey dash-dotted: p = n, where a model has as many parameters as "
