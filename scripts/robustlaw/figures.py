@@ -147,7 +147,7 @@ def panel_pairs(count: int) -> tuple[plt.Figure, list[tuple[plt.Axes, plt.Axes]]
     pairs = [(axes[2 * (i // columns), i % columns], axes[2 * (i // columns) + 1, i % columns]) for i in range(count)]
     for top, bottom in pairs:
         top.sharex(bottom)
-        top.tick_params(labelbottom=False)
+        top.tick_params(which="both", labelbottom=False)
     for spare in axes.flat:
         spare.set_visible(any(spare in pair for pair in pairs))
     return figure, pairs
