@@ -1,4 +1,8 @@
 FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=["png", "svg"])
+# The figures step writes each caption from the run's tables, so the report never describes other data.
+# Snakemake reads a caption as a source file, relative to this file unless absolute: hence the
+# absolute path into the working directory.
+CAPTIONS = {figure: f"results/figures/{figure}.rst" for figure in FIGURE_NAMES}
 MODEL_FOLDERS, BRACKET_FOLDERS = grid.job_folders(CONFIGURATIONS)
 CHECKPOINTS = grid.run_files(CONFIGURATIONS, grid.MODEL_FOLDER, ".safetensors")
 RECORDS = grid.run_files(CONFIGURATIONS, grid.MODEL_FOLDER, ".json")
@@ -78,12 +82,13 @@ rule figures:
         **{
             f"{figure}_png": report(
                 f"results/figures/{figure}.png",
-                caption=f"../report/{figure}.rst",
+                caption=str(Path(CAPTIONS[figure]).absolute()),
                 category="Figures",
             )
             for figure in FIGURE_NAMES
         },
         **{f"{figure}_svg": f"results/figures/{figure}.svg" for figure in FIGURE_NAMES},
+        **{f"{figure}_caption": CAPTIONS[figure] for figure in FIGURE_NAMES},
     log:
         "results/logs/figures.log",
     # Short final steps: on a cluster they share one submission.
@@ -107,6 +112,7 @@ rule manifest:
             "results/report/config.html",
             "results/report/law_fit.html",
             *FIGURES,
+            *CAPTIONS.values(),
             *expand("results/data/{dataset}.safetensors", dataset=DATASETS),
             *expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         ],

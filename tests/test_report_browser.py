@@ -8,7 +8,9 @@ from debian import CHROMIUM, require
 from helpers import snakemake
 from matplotlib import image
 
-FIGURES = ("lipschitz_vs_p.png", "frontier.png", "training_mse.png")
+from robustlaw.grid import FIGURE_NAMES
+
+FIGURES = [f"{name}.png" for name in FIGURE_NAMES]
 TABLES = {"law_fit.html": "Fitted law", "config.html": "Resolved configuration"}
 
 

@@ -7,6 +7,7 @@ import yaml
 from helpers import TINY, planned_jobs, snakemake
 
 from robustlaw.aggregate import COLUMNS
+from robustlaw.grid import FIGURE_NAMES
 
 
 def grid_size() -> tuple[int, int]:
@@ -56,9 +57,10 @@ def test_law_fit_frontier_and_figures_are_written(finished_run):
     assert sorted(frontier["p"]) == sorted(fitted["p"].unique())
     for row in frontier.itertuples():
         assert row.lip_upper == fitted.loc[fitted["p"] == row.p, "lip_upper"].min()
-    for figure in ("lipschitz_vs_p", "frontier", "training_mse"):
+    for figure in FIGURE_NAMES:
         for extension in ("png", "svg"):
             assert (results / "figures" / f"{figure}.{extension}").stat().st_size > 10_000
+        assert f"n = {TINY['datasets'][0]['n']}" in (results / "figures" / f"{figure}.rst").read_text()
 
 
 def test_training_progress_is_in_the_log(finished_run):
@@ -124,5 +126,6 @@ def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workf
 def test_report_bundles_the_figures(workflow, finished_run):
     snakemake(workflow, finished_run, "--report", "results/report.html")
     report = (finished_run / "results" / "report.html").read_text()
-    assert "lipschitz_vs_p.png" in report and "training_mse.png" in report
-    assert "data floor L_sep" in report
+    assert all(f"{figure}.png" in report for figure in FIGURE_NAMES)
+    # The captions the figures step wrote from the run's tables, not static text.
+    assert "data floor L_sep" in report and "sphere-n32-d8-sign-s0" in report and "colour-blind" in report

@@ -16,7 +16,7 @@ REAL_TEST_POINTS = 1000
 REAL_EPS_FRACTION = 0.99
 CLOSED_FORM = "closed_form"
 CONTROL_PREFIX = {"even_ntk": "evenntk", "relu_ntk": "reluntk", "random_features": "rf"}
-FIGURE_NAMES = ["lipschitz_vs_p", "frontier", "training_mse"]
+FIGURE_NAMES = ["lipschitz_vs_p", "frontier", "interpolation_threshold"]
 
 
 class ConfigError(ValueError):

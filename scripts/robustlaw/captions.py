@@ -1,0 +1,134 @@
+"""The report's figure captions, written from the run's own tables (which carry the resolved config):
+what was run on which data, and what every colour, marker and reference line means. Text in
+reStructuredText, as Snakemake's report reads it.
+"""
+
+import numpy as np
+import pandas as pd
+
+from .figures import SIDE_MARKERS, Style, labels_text, with_keys
+
+MARKER_NAMES = {"^": "up-triangles", "v": "down-triangles"}
+LINE_STYLE_NAMES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dotted"}
+
+
+def listed(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def number_list(values: list[int]) -> str:
+    """'0, 1, 2' for a few values, '8 values from 1 to 512' for many."""
+    values = sorted(set(values))
+    if len(values) <= 4:
+        return listed([f"{value:,}" for value in values])
+    return f"{len(values)} values from {values[0]:,} to {values[-1]:,}"
+
+
+def name(text: str) -> str:
+    return f"``{text}``"
+
+
+def dataset_sentence(part: pd.DataFrame, fits: pd.DataFrame, style: Style) -> str:
+    """One dataset: its draw, the fit criterion, the floor, and every model series run on it."""
+    first = part.iloc[0]
+    text = (
+        f"{name(first['dataset'])}: {first['distribution']} inputs, n = {first['n']:,} training points in "
+        f"d = {first['d']:,} dimensions, {labels_text(first['labels'])} (noise level "
+        f"sigma^2 = {first['sigma2']:.3g}); a model fits when its training MSE <= sigma^2 - eps = "
+        f"{first['target_mse']:.3g}; data floor "
+        f"L_sep = {first['l_sep']:.3g}."
+    )
+    # Series run alike (same widths and seeds) by several trainers are told once, trainers listed.
+    alike: dict[tuple, list[str]] = {}
+    order = list(style.colours)
+    for (key, series), group in sorted(part.groupby(["key", "series"]), key=lambda item: order.index(item[0][0])):
+        widths, seeds = number_list(list(group["width"])), number_list(list(group["seed"]))
+        p_range = f"p = {group['p'].min():,} to {group['p'].max():,} parameters"
+        alike.setdefault((series, key == series, widths, p_range, seeds), []).append(name(key))
+    runs = [
+        f"{'closed-form control ' + keys[0] if control else series + ' trained by ' + listed(keys)}, "
+        f"widths {widths} ({p_range}), seeds {seeds}"
+        for (series, control, widths, p_range, seeds), keys in alike.items()
+    ]
+    text += f" Models: {'; '.join(runs)}."
+    window = fits[(fits["dataset"] == first["dataset"]) & (fits["side"] == "upper")]
+    if len(window):
+        low, high = window.iloc[0][["window_low", "window_high"]]
+        text += (
+            f" Law fits use p/(nd) from {low:.3g} to {high:.3g}."
+            if low < high
+            else f" The law-fit window, p/(nd) from {low:.3g} up to {high:.3g}, is empty: no slope is fitted."
+        )
+    return text
+
+
+def setting(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> str:
+    datasets = [dataset_sentence(part, fits, style) for _, part in runs.groupby("dataset", sort=True)]
+    return "\n".join(f"- {sentence}" for sentence in datasets)
+
+
+def colour_key(style: Style, runs: pd.DataFrame) -> str:
+    shown = set(runs["key"])
+    colours = [f"{name(key)} {colour}" for key, colour in style.colours.items() if key in shown]
+    text = f"Colours (Okabe-Ito, safe for colour-blind readers): {listed(colours)}."
+    shown_series = set(runs["series"])
+    depths = [
+        f"{series} {LINE_STYLE_NAMES[ls]}"
+        for series, ls in style.line_styles.items()
+        if series.startswith("mlp") and series in shown_series
+    ]
+    if len(depths) > 1:
+        text += f" Line styles: {listed(depths)}."
+    return text
+
+
+LAW_LINES = (
+    "Black line: the law's scaling sqrt(nd/p) with prefactor 1 (the theorem fixes the scaling, not the "
+    "constant). Black dotted: the data floor L_sep, the smallest Lipschitz constant of any function that "
+    "interpolates the training data; no model can go below it. Grey dash-dotted: p = n, where fitting the "
+    "noisy labels becomes possible; grey dashed: p = nd, where the law allows an O(1)-Lipschitz fit."
+)
+
+
+def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dict[str, str]:
+    """Caption text of every figure drawn by robustlaw.figures.draw_figures, by figure name."""
+    runs = with_keys(runs)
+    up, down = (MARKER_NAMES[SIDE_MARKERS[side]] for side in ("upper", "lower"))
+    data = f"Data and models:\n\n{setting(runs, fits, style)}\n"
+    key = colour_key(style, runs)
+    capped = (
+        " (for even_ntk only while p_eff < d(d+1)/2, its function-space cap)" if "even_ntk" in set(runs["key"]) else ""
+    )
+    discontinuous = sorted(runs.loc[np.isinf(runs["lip_upper"]), "key"].unique())
+    infinite = (
+        f" Models with an infinite Lipschitz constant ({listed([name(k) for k in discontinuous])}, discontinuous) "
+        "are in results/runs.parquet but not drawn."
+        if discontinuous
+        else ""
+    )
+    lipschitz = (
+        "Lipschitz bracket of every model that fits, against p/(nd), log-log, one panel per dataset. Each pale "
+        "vertical bar spans one model's certified bracket lower <= Lip(f) <= upper; the lines join the medians "
+        f"over seeds of the certified upper ends ({up}, thicker line) and lower ends ({down}). Wide pale "
+        f"lines: the fitted law Lip = C (p/(nd))^b on the upper ends over the fit window{capped}, with the slope b and "
+        "its 95% bootstrap interval over seeds in the panel's legend (results/law_fit.parquet). Grey crosses: "
+        "certified upper bounds of models that did not reach the fit criterion (kept in the table, not "
+        f"fitted).{infinite} {LAW_LINES} {key}\n\n{data}"
+    )
+    frontier = (
+        "The frontier: at each parameter count p, the smallest certified upper bound of Lip(f) among all "
+        f"models that fit (any trainer, and the closed-form controls), as {up} in the colour of the model that "
+        f"achieved it, joined by a grey line; {down} mark that model's certified lower bound. The law says no "
+        "fit can go below a constant times sqrt(nd/p): a frontier parallel to the black line shows the law "
+        f"is tight. {LAW_LINES} {key}\n\n{data}"
+    )
+    threshold = (
+        "The interpolation threshold, one pair of panels per dataset. Top: the share of seeds whose model met the fit "
+        "criterion, against p/n (parameters per training point). Bottom: the final training MSE of the runs "
+        "that did not meet it (pale dots: single seeds; lines: medians), against the criterion "
+        "sigma^2 - eps (black dotted). Grey dash-dotted: p = n, where a model has as many parameters as "
+        "there are labels to fit; the law of robustness concerns the models that fit, to the right of where "
+        f"the share reaches 1. {key}\n\n{data}"
+    )
+    return {"lipschitz_vs_p": lipschitz, "frontier": frontier, "interpolation_threshold": threshold}

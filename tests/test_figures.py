@@ -1,0 +1,197 @@
+"""Every figure, drawn from the tiny run's tables and from tables shaped like the example configs'
+runs, passes the figure editor's checks (robustlaw.figure_check); the checks themselves catch the
+faults they name; colours, markers and captions agree across figures."""
+
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from helpers import ROOT
+from matplotlib.colors import to_hex
+from snakemake.utils import validate
+
+from robustlaw.aggregate import COLUMNS
+from robustlaw.captions import figure_captions
+from robustlaw.controls import control_parameter_count, effective_parameter_count
+from robustlaw.figure_check import figure_problems
+from robustlaw.figures import PALETTE, draw_figures, figure_style, with_keys
+from robustlaw.grid import CLOSED_FORM, FIGURE_NAMES, build_grid, noise_variance
+from robustlaw.lawfit import frontier, law_fits
+from robustlaw.models import parameter_count
+
+EXAMPLE_CONFIGS = ("config.yaml", "config/digits.yaml")
+# Every trainer method, control kind and label model, two depths, seven colours, four datasets (two rows
+# of panels): the most a figure draws.
+EVERY_KIND = {
+    "datasets": [
+        {"distribution": "gaussian", "n": 200, "d": 50, "labels": "teacher", "sigma": 0.5, "eps": 0.2},
+        {"distribution": "hypercube", "n": 100, "d": 20, "labels": "random_sign"},
+        {"distribution": "sphere", "n": 64, "d": 16, "labels": "random_sign"},
+        {"distribution": "sphere", "n": 300, "d": 30, "labels": "random_sign", "components": 2},
+    ],
+    "models": [{"depth": 2, "widths": [1, 4, 16, 64, 256]}, {"depth": 3, "widths": [2, 8, 32]}],
+    "trainers": [
+        {"name": method, "method": method} for method in ("plain", "weight_decay", "gradient_penalty", "adversarial")
+    ],
+    "controls": [{"kind": kind, "widths": [4, 16, 64]} for kind in ("even_ntk", "relu_ntk", "random_features")],
+    "seeds": [0, 1, 2],
+}
+
+
+def example_tables(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(runs, law fits, frontier) shaped like a run of `config`: its grid of datasets, models, trainers
+    and seeds, with made-up outcomes: fitting from p ~ n on, Lip ~ 2 sqrt(nd/p) above the floor,
+    infinite for the discontinuous relu_ntk control."""
+    validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
+    grid = build_grid(config)
+    rng = np.random.default_rng(0)
+    rows = []
+    for run in grid.runs:
+        data, model = grid.datasets[run["dataset"]], grid.models[run["model"]]
+        n, d, width, family = data["n"], data["d"], model["width"], model["family"]
+        if family == "mlp":
+            p = p_eff = parameter_count(d, width, model["depth"])
+        else:
+            p, p_eff = control_parameter_count(family, d, width), effective_parameter_count(family, d, width)
+        sigma2, target = noise_variance(data), noise_variance(data) - data["eps"]
+        fitted = bool(p >= n * rng.uniform(0.5, 2.0))
+        train_mse = target * rng.uniform(0.2, 1.0) if fitted else min(sigma2, target * n / p * rng.uniform(1, 3))
+        l_sep = 1.5
+        upper = max(2 * math.sqrt(n * d / p) * rng.uniform(0.8, 1.25), 1.3 * l_sep)
+        upper = math.inf if family == "relu_ntk" else upper
+        rows.append(
+            {
+                **{column: None for column in COLUMNS},
+                **run,
+                "distribution": data["distribution"], "labels": data["labels"], "n": n, "d": d,
+                "sigma2": sigma2, "eps": data["eps"], "family": family, "depth": model.get("depth"),
+                "width": width, "p": p, "p_eff": p_eff, "target_mse": target, "train_mse": train_mse,
+                "fitted": fitted, "lip_upper": upper, "lip_lower": max(upper * rng.uniform(0.3, 0.9), l_sep),
+                "l_sep": l_sep,
+                "p_over_nd": p / (n * d), "law_sqrt_nd_over_p": math.sqrt(n * d / p),
+            }
+        )  # fmt: skip
+    runs = pd.DataFrame(rows, columns=list(COLUMNS))
+    return runs, law_fits(runs, config["law_fit"]["min_p_over_n"], 20), frontier(runs)
+
+
+def tiny_tables(finished_run: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    results = finished_run / "results"
+    return tuple(pd.read_parquet(results / f"{name}.parquet") for name in ("runs", "law_fit", "frontier"))
+
+
+@pytest.fixture(scope="module", params=["tiny run", *EXAMPLE_CONFIGS, "every kind"])
+def tables(request) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    if request.param == "tiny run":
+        return tiny_tables(request.getfixturevalue("finished_run"))
+    if request.param == "every kind":
+        return example_tables(yaml.safe_load(yaml.safe_dump(EVERY_KIND)))
+    return example_tables(yaml.safe_load((ROOT / request.param).read_text()))
+
+
+def test_every_named_figure_is_drawn_and_passes_the_checks(tables):
+    figures = draw_figures(*tables)
+    assert list(figures) == FIGURE_NAMES
+    for name, draw in figures.items():
+        figure = draw()
+        try:
+            assert figure_problems(figure) == [], name
+        finally:
+            plt.close(figure)
+
+
+def test_a_trainer_or_control_has_one_colour_in_every_figure(tables):
+    runs = tables[0]
+    style = figure_style(runs)
+    keys = set(with_keys(runs)["key"])
+    assert set(style.colours) == keys and len(set(style.colours.values())) == len(keys)
+    for name, draw in draw_figures(*tables).items():
+        figure = draw()
+        try:
+            legend = figure.legends[0]
+            entries = {
+                text.get_text(): handle for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)
+            }
+            shown = [key for key in keys if key in entries]
+            assert shown, name
+            for key in shown:
+                assert to_hex(entries[key].get_color()) == PALETTE[style.colours[key]].lower(), (name, key)
+        finally:
+            plt.close(figure)
+
+
+def test_the_threshold_figure_has_a_titled_panel_pair_per_dataset(tables):
+    runs = tables[0]
+    figure = draw_figures(*tables)["interpolation_threshold"]()
+    try:
+        titles = [axis.get_title() for axis in figure.axes if axis.get_title()]
+        assert len(titles) == runs["dataset"].nunique()
+        for n in runs["n"].unique():
+            assert any(f"n = {n}," in title for title in titles)
+    finally:
+        plt.close(figure)
+
+
+def test_captions_state_data_models_seeds_and_reference_lines(tables):
+    runs, fits, _ = tables
+    captions = figure_captions(runs, fits, figure_style(runs))
+    assert list(captions) == FIGURE_NAMES
+    for name, caption in captions.items():
+        for dataset in runs.itertuples():
+            assert f"``{dataset.dataset}``" in caption and f"n = {dataset.n:,} " in caption, name
+            assert f"d = {dataset.d:,} " in caption, name
+        for trainer in set(runs["trainer"]) - {CLOSED_FORM}:
+            assert f"``{trainer}``" in caption, name
+        assert "seeds" in caption and "colour-blind" in caption, name
+    for name in ("lipschitz_vs_p", "frontier"):
+        assert "sqrt(nd/p)" in captions[name] and "L_sep" in captions[name] and "p = nd" in captions[name]
+    assert "p = n" in captions["interpolation_threshold"] and "sigma^2 - eps" in captions["interpolation_threshold"]
+
+
+def faulty_figure() -> plt.Figure:
+    """One of each fault the check names: a text off the canvas, a repeated legend entry, an axis
+    without its unit, an empty panel, a legend over the data, text on text, small print."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(6, 3))
+    left.plot([1, 2, 3], [1, 2, 3], label="plain")
+    left.plot([1, 2, 3], [3, 2, 1], label="plain")
+    left.set(xlabel="p / n  (parameters per point)", ylabel="Lip(f)")
+    left.legend(loc="center")
+    figure.text(0.5, 1.02, "a title above the canvas")
+    right.set(xlabel="p (parameters)", ylabel="MSE (label^2)", title="nothing here")
+    right.text(0.5, 1.0, "a note on the title", transform=right.transAxes, ha="center", va="bottom")
+    figure.text(0.01, 0.01, "small print", fontsize=4)
+    return figure
+
+
+def test_the_check_names_each_fault():
+    figure = faulty_figure()
+    try:
+        problems = figure_problems(figure)
+    finally:
+        plt.close(figure)
+    expected = [
+        "text 'a title above the canvas' runs",
+        "legend: entry 'plain' appears 2 times",
+        "y axis label 'Lip(f)' gives no unit",
+        "panel 'nothing here': no data drawn",
+        "the legend hides",
+        "overlaps panel 'nothing here': 'a note on the title'",
+        "text 'small print' is set in 4.0 pt",
+    ]
+    for start in expected:
+        assert any(start in problem for problem in problems), (start, problems)
+
+
+def test_the_check_passes_a_clean_figure():
+    figure, axis = plt.subplots(figsize=(4, 3), layout="constrained")
+    axis.plot([1, 2, 3], [1, 4, 9], label="plain")
+    axis.set(xlabel="p (parameters)", ylabel="MSE  (label^2)", title="clean")
+    axis.legend(loc="upper left")
+    try:
+        assert figure_problems(figure) == []
+    finally:
+        plt.close(figure)
