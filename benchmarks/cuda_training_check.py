@@ -18,7 +18,7 @@ from robustlaw.io import load_checkpoint, save_checkpoint
 from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
 from robustlaw.models import MLP
 from robustlaw.seeding import torch_generator
-from robustlaw.settings import trainer_settings
+from robustlaw.settings import lipschitz_settings, trainer_settings
 from robustlaw.train import TrainSpec, train_full_batch
 
 METHODS = ("plain", "weight_decay", "gradient_penalty", "adversarial")
@@ -44,7 +44,9 @@ def main() -> None:
                 with tempfile.TemporaryDirectory() as folder:
                     path = Path(folder) / "model.safetensors"
                     save_checkpoint(path, model)
-                    bracket = lipschitz_bracket(load_checkpoint(path), BracketSpec())["bracket"]
+                    bracket = lipschitz_bracket(
+                        load_checkpoint(path), BracketSpec.from_settings(lipschitz_settings(), seed=0)
+                    )["bracket"]
                 print(
                     f"{device:4} {method:16} k={width:4d} status={result.status:9} steps={result.steps:5d} "
                     f"train_mse={result.train_mse:.4f} {seconds:6.2f} s  Lip in [{bracket['lip_lower']:.3f}, "

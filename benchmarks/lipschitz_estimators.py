@@ -29,6 +29,7 @@ from robustlaw.lipschitz_lower import local_pattern_search
 from robustlaw.models import MLP
 from robustlaw.runtime import configure_torch
 from robustlaw.seeding import torch_generator
+from robustlaw.settings import lipschitz_settings, trainer_settings
 from robustlaw.train import TrainSpec, train_full_batch
 
 TIMED = ("spectral_product", "liplt", "lipsdp", "branch_and_bound", "search", "training_secant")
@@ -48,7 +49,7 @@ def fgl_lower_estimate(model: MLP) -> float:
 
 def report(label: str, model: MLP, x_train, x_test, exact: float | None = None) -> None:
     start = time.perf_counter()
-    result = lipschitz_bracket(model, BracketSpec(), x_train, x_test)
+    result = lipschitz_bracket(model, BracketSpec.from_settings(lipschitz_settings(), seed=0), x_train, x_test)
     total = time.perf_counter() - start
     seconds, bracket = result["seconds"], result["bracket"]
     cells = [label, model.parameter_count(), *(f"{seconds.get(key, float('nan')):.2f}" for key in TIMED)]
@@ -69,8 +70,8 @@ def report(label: str, model: MLP, x_train, x_test, exact: float | None = None) 
 def trained(d: int, width: int, depth: int, x_train: torch.Tensor, y_train: torch.Tensor, method: str = "plain") -> MLP:
     """Adam to train MSE <= 0.01; gradient_penalty as the default config's trainer of that name."""
     model = MLP(d, width, depth, generator=torch_generator("benchmark", width, depth))
-    smooth = {"strength": 0.01, "smooth_steps": 1000} if method == "gradient_penalty" else {}
-    train_full_batch(model, x_train, y_train, TrainSpec("adam", 0.01, 20000, 0.01, 10**9, method, **smooth))
+    trainer = trainer_settings(name=method, method=method, log_every=10**9)
+    train_full_batch(model, x_train, y_train, TrainSpec.from_trainer(trainer, target_mse=0.01))
     return model
 
 

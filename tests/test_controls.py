@@ -13,9 +13,9 @@ from robustlaw.controls import (
 )
 from robustlaw.io import load_checkpoint, save_checkpoint
 from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
-from robustlaw.lipschitz_lower import LowerSearchSpec
 from robustlaw.models import MLP, input_gradients
 from robustlaw.seeding import torch_generator
+from robustlaw.settings import lipschitz_settings
 
 
 def sphere_points(count: int, d: int, name: str) -> torch.Tensor:
@@ -42,7 +42,9 @@ def test_even_ntk_kernel_solution_equals_the_explicit_feature_min_norm_solution(
 def test_even_ntk_lipschitz_on_the_unit_ball_matches_brute_force():
     n, d, k = 30, 4, 12
     model = even_ntk_interpolator(sphere_points(n, d, "x2"), signs(n, "y2"), k, torch_generator("w2"))
-    bracket = lipschitz_bracket(model, BracketSpec(lower=LowerSearchSpec(random_points=64)))["bracket"]
+    bracket = lipschitz_bracket(model, BracketSpec.from_settings(lipschitz_settings(random_points=64), seed=0))[
+        "bracket"
+    ]
     # Brute force: gradient norms (autograd, not the closed form) on a dense sample of the ball's surface,
     # where ||2 sym(Q) z|| is largest, and secants between random pairs inside the ball.
     surface = sphere_points(200_000, d, "surface")
@@ -79,7 +81,9 @@ def test_random_features_interpolator_is_a_relu_network_that_fits():
     assert isinstance(model, MLP) and model.width == k and len(model.layers) == 2
     assert torch.allclose(model(x), y, atol=1e-8)
     assert control_parameter_count("random_features", d, k) == k
-    bracket = lipschitz_bracket(model, BracketSpec(lower=LowerSearchSpec(random_points=64, ascent_steps=20)), x)
+    bracket = lipschitz_bracket(
+        model, BracketSpec.from_settings(lipschitz_settings(random_points=64, ascent_steps=20), seed=0), x
+    )
     assert bracket["bracket"]["lip_lower"] <= bracket["bracket"]["lip_upper"]
 
 
@@ -102,7 +106,9 @@ def test_relu_ntk_bracket_is_infinite_with_a_certified_jump(tmp_path):
     save_checkpoint(path, model)
     loaded = load_checkpoint(path)
     assert torch.equal(loaded.coefficients, model.coefficients)
-    bracket = lipschitz_bracket(loaded, BracketSpec(lower=LowerSearchSpec(random_points=64)))["bracket"]
+    bracket = lipschitz_bracket(loaded, BracketSpec.from_settings(lipschitz_settings(random_points=64), seed=0))[
+        "bracket"
+    ]
     assert bracket["lip_upper"] == bracket["lip_exact"] == float("inf")
     assert bracket["lip_upper_method"] == "discontinuity" and bracket["lip_domain"] == "unit ball"
     assert bracket["lip_lower_method"] == "certified_search" and bracket["lip_lower"] > 1e4

@@ -10,7 +10,7 @@ from robustlaw.floor import data_floor
 from robustlaw.lipschitz import BracketSpec, EstimatorError, lipschitz_bracket
 from robustlaw.lipschitz_branch import branch_and_bound_two_layer
 from robustlaw.lipschitz_exact import best_pattern_exhaustive, exact_two_layer_relu, exact_two_layer_relu_vertices
-from robustlaw.lipschitz_lower import LowerSearchSpec, certified_secant, line_search, lower_bound, region_walk
+from robustlaw.lipschitz_lower import certified_secant, line_search, lower_bound, region_walk
 from robustlaw.lipschitz_upper import (
     _lipsdp_squared,
     liplt_two_layer,
@@ -20,11 +20,18 @@ from robustlaw.lipschitz_upper import (
 )
 from robustlaw.models import MLP, input_gradients
 from robustlaw.seeding import torch_generator
+from robustlaw.settings import lipschitz_settings
 
-FAST = BracketSpec(
-    lower=LowerSearchSpec(random_points=256, ascent_starts=8, ascent_steps=30, sharpness=(8.0, 64.0)),
-    lipsdp_steps=200,
-    branch_max_boxes=50_000,
+FAST = BracketSpec.from_settings(
+    lipschitz_settings(
+        random_points=256,
+        ascent_starts=8,
+        ascent_steps=30,
+        sharpness=[8.0, 64.0],
+        lipsdp_steps=200,
+        branch_max_boxes=50_000,
+    ),
+    seed=0,
 )
 
 

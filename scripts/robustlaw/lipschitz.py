@@ -11,7 +11,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
@@ -24,6 +24,7 @@ from .lipschitz_lower import LowerSearchSpec, certified_secant, lower_bound
 from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
 from .models import MLP, GatedLinearModel, QuadraticModel
 from .seeding import torch_generator
+from .settings import lipschitz_settings
 
 
 class EstimatorError(RuntimeError):
@@ -32,14 +33,24 @@ class EstimatorError(RuntimeError):
 
 @dataclass(frozen=True)
 class BracketSpec:
-    lower: LowerSearchSpec = field(default_factory=LowerSearchSpec)
-    lipsdp_steps: int = 300
-    exact_max_width: int = 20
-    branch_max_dim: int = 4
-    branch_max_vertices: int = 5_000_000
-    branch_max_boxes: int = 200_000
-    branch_target_gap: float = 1e-3
-    seed: int = 0
+    """The bracket's settings: config key `lipschitz` (defaults in schemas/config.schema.yaml), and a seed."""
+
+    lower: LowerSearchSpec
+    lipsdp_steps: int
+    exact_max_width: int
+    branch_max_dim: int
+    branch_max_vertices: int
+    branch_max_boxes: int
+    branch_target_gap: float
+    seed: int
+
+    @classmethod
+    def from_settings(cls, settings: dict, seed: int) -> "BracketSpec":
+        """The spec of a validated `lipschitz` section (robustlaw.settings.lipschitz_settings completes one
+        outside Snakemake): the search's keys go to LowerSearchSpec, the others to the bracket."""
+        search = {field.name for field in fields(LowerSearchSpec)}
+        lower = LowerSearchSpec(**{key: value for key, value in settings.items() if key in search})
+        return cls(lower=lower, seed=seed, **{key: value for key, value in settings.items() if key not in search})
 
 
 class Timer:
@@ -243,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    result = lipschitz_bracket(model, BracketSpec(seed=args.seed), x_train, x_test)
+    result = lipschitz_bracket(model, BracketSpec.from_settings(lipschitz_settings(), seed=args.seed), x_train, x_test)
     json.dump(result["bracket"], sys.stdout, indent=2, sort_keys=True)
     print()
     return 0

@@ -16,19 +16,23 @@ import torch.nn.functional as F
 from .lipschitz_exact import pattern_gram
 from .models import MLP, input_gradients
 
+# Adam's step size in the surrogate ascent: inputs have norm about 1, so steps of 0.01 resolve a region.
+ASCENT_LEARNING_RATE = 0.01
+
 
 @dataclass(frozen=True)
 class LowerSearchSpec:
-    random_points: int = 2048
-    scales: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
-    ascent_starts: int = 32
-    ascent_steps: int = 100
-    ascent_learning_rate: float = 0.01
-    sharpness: tuple[float, ...] = (4.0, 16.0, 64.0, 256.0)
-    line_search_rounds: int = 4
-    pattern_starts: int = 64
-    walk_rounds: int = 32
-    walk_candidates: int = 16
+    """The search's settings: config key `lipschitz` (defaults in schemas/config.schema.yaml)."""
+
+    random_points: int
+    scales: tuple[float, ...]
+    ascent_starts: int
+    ascent_steps: int
+    sharpness: tuple[float, ...]
+    line_search_rounds: int
+    pattern_starts: int
+    walk_rounds: int
+    walk_candidates: int
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,9 @@ def gradient_norms(model: MLP, x: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(input_gradients(model, x), dim=1)
 
 
-def random_probe_points(d: int, spec: LowerSearchSpec, generator: torch.Generator) -> torch.Tensor:
-    """N(0, I/d) points at several radii: the data scale and beyond it, where regions are unbounded."""
-    blocks = [
-        torch.randn(spec.random_points, d, generator=generator, dtype=torch.float64) * (scale / d**0.5)
-        for scale in spec.scales
-    ]
+def random_probe_points(d: int, count: int, scales: tuple[float, ...], generator: torch.Generator) -> torch.Tensor:
+    """`count` N(0, I/d) points at each radius: the data scale and beyond it, where regions are unbounded."""
+    blocks = [torch.randn(count, d, generator=generator, dtype=torch.float64) * (scale / d**0.5) for scale in scales]
     return torch.cat(blocks)
 
 
@@ -64,7 +65,7 @@ def surrogate_ascent(model: MLP, starts: torch.Tensor, spec: LowerSearchSpec) ->
     best_points = starts.detach().clone()
     best_norms = gradient_norms(model, best_points)
     for sharpness in spec.sharpness:
-        optimizer = torch.optim.Adam([x], lr=spec.ascent_learning_rate)
+        optimizer = torch.optim.Adam([x], lr=ASCENT_LEARNING_RATE)
         for _ in range(spec.ascent_steps):
             optimizer.zero_grad(set_to_none=True)
             gradient = input_gradients_graph(model, x, sharpness)
@@ -226,14 +227,14 @@ def lower_bound(
     """Best certified ||grad f|| found by sampling, surrogate ascent, line and pattern search."""
     model = model.to(torch.float64)
     d = model.input_dim
-    samples = torch.cat([data_points.to(torch.float64), random_probe_points(d, spec, generator)])
+    samples = torch.cat(
+        [data_points.to(torch.float64), random_probe_points(d, spec.random_points, spec.scales, generator)]
+    )
     sample_norms = gradient_norms(model, samples)
     sampled = float(sample_norms.max())
 
     top = samples[torch.argsort(sample_norms, descending=True)[: spec.ascent_starts // 2]]
-    spread = random_probe_points(
-        d, LowerSearchSpec(random_points=spec.ascent_starts - len(top), scales=(1.0,)), generator
-    )
+    spread = random_probe_points(d, spec.ascent_starts - len(top), (1.0,), generator)
     candidates = surrogate_ascent(model, torch.cat([top, spread]), spec)
     # Pattern search pays where every pattern is realisable (k <= d); for k > d the patterns it
     # prefers are mostly unrealisable, and on trained nets it found nothing the other searches missed.

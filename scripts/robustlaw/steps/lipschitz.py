@@ -8,7 +8,6 @@ from ..grid import run_file
 from ..io import load_checkpoint, load_dataset
 from ..joblog import file_logger
 from ..lipschitz import BracketSpec, lipschitz_bracket
-from ..lipschitz_lower import LowerSearchSpec
 from ..provenance import compute_environment
 from ..runtime import configure_torch
 from ..seeding import stable_seed
@@ -19,12 +18,6 @@ from . import RuleJob
 def run(job: RuleJob) -> None:
     configure_torch(job.threads)
     log = file_logger(job.log[0], "lipschitz")
-    settings = dict(job.params.settings)
-    bracket_keys = (
-        "lipsdp_steps", "exact_max_width", "branch_max_dim", "branch_max_vertices", "branch_max_boxes",
-        "branch_target_gap",
-    )  # fmt: skip
-    lower = LowerSearchSpec(**{key: value for key, value in settings.items() if key not in bracket_keys})
     arrays, _ = load_dataset(job.input.data)
     x_train, x_test = torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["x_test"])
     dataset, trainer = job.wildcards.dataset, job.wildcards.trainer
@@ -34,11 +27,7 @@ def run(job: RuleJob) -> None:
         model_name = configuration["model"]
         for seed in configuration["seeds"]:
             ids = {"dataset": dataset, "model": model_name, "trainer": trainer, "seed": str(seed)}
-            spec = BracketSpec(
-                lower=lower,
-                seed=stable_seed("lipschitz", *ids.values()),
-                **{key: settings[key] for key in bracket_keys},
-            )
+            spec = BracketSpec.from_settings(job.params.settings, seed=stable_seed("lipschitz", *ids.values()))
             model = load_checkpoint(run_file(f"{job.params.models}/{model_name}", seed, ".safetensors"))
             result = lipschitz_bracket(model, spec, x_train, x_test)
             bracket = {**ids, "seed": seed, "bracket": result["bracket"], "compute": compute}
