@@ -93,6 +93,31 @@ def test_a_method_flip_between_estimates_equal_within_tolerance_is_a_tie_not_a_d
     assert [(d.column, d.keys[-1], d.a, d.b) for d in found] == [("lip_upper_method", ("seed", 1), "liplt", "lipsdp")]
 
 
+def test_a_model_whose_trainer_kept_another_step_is_held_to_the_trajectory_tolerances():
+    """Smoothing trainers keep the step of least penalty; on other kernels another step can win."""
+    wide = tolerance_for("lip_upper", reselected=True).rtol
+    assert wide > tolerance_for("lip_upper").rtol
+    a = runs_frame(selected_step=[5, 15, 25])
+    b = runs_frame(selected_step=[6, 15, 25], lip_upper=[2.0 * (1 + wide / 2), 3.0 * (1 + wide / 2), np.nan])
+    found, _, tolerated = compare_tables("runs", a, b)
+    assert [(d.column, d.keys[-1]) for d in tolerated] == [("selected_step", ("seed", 0))]
+    assert [(d.column, d.keys[-1]) for d in found] == [("lip_upper", ("seed", 1))]  # same step: noise only
+    frontier = runs_frame(p=[1, 2, 3])[["dataset", "p", "model", "trainer", "seed", "lip_upper"]]
+    moved = frontier.assign(lip_upper=[2.0 * (1 + wide / 2), 3.0, np.nan])
+    assert compare_tables("frontier", frontier, moved, frozenset({("a", "k2", "plain", 0)}))[0] == []
+    assert compare_tables("frontier", frontier, moved)[0] != []
+
+
+def test_a_law_fit_beyond_tolerance_agrees_while_its_bootstrap_intervals_overlap():
+    ids = {"dataset": ["a", "a"], "series": ["s", "s"], "trainer": ["t", "t"], "side": ["upper", "lower"]}
+    fits = pd.DataFrame(ids).assign(slope=-0.30, slope_low=-0.35, slope_high=-0.25)
+    other = fits.assign(slope=[-0.32, -0.45], slope_low=[-0.37, -0.50], slope_high=[-0.27, -0.40])
+    found, _, tolerated = compare_tables("law_fit", fits, other)
+    columns = {"slope", "slope_low", "slope_high"}
+    assert {(d.column, d.keys[-1][1]) for d in tolerated} == {(column, "upper") for column in columns}
+    assert {(d.column, d.keys[-1][1]) for d in found} == {(column, "lower") for column in columns}
+
+
 def test_keys_that_do_not_identify_rows_stop_the_comparison():
     twice = pd.concat([runs_frame(), runs_frame().iloc[:1]])
     with pytest.raises(ValueError, match="do not identify rows uniquely"):

@@ -5,7 +5,10 @@ kernel path (docs/cross-machine.md). On another machine the numbers move by floa
 tells that noise from a real discrepancy. Every Parquet table at the top of the two folders is
 matched row by row on its keys; each float column is held to the tolerance TOLERANCES gives it,
 every other column (ids, flags, statuses, methods, counts) must be equal, and a row or table found
-on one side only is a disagreement. timings.tsv is never read: timings differ on every run.
+on one side only is a disagreement. Three differences are tolerated and listed: a bound's method
+that flips between estimates equal within noise, a smoothing trainer that kept another step (its
+model is then held to TRAJECTORY_TOLERANCES), and a law fit that moved within its bootstrap
+interval. timings.tsv is never read: timings differ on every run.
 """
 
 import json
@@ -71,6 +74,20 @@ TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
     ("slope*", Tolerance(0.0, 5e-3, "least squares in log-log over brackets (and its bootstrap percentiles)")),
     ("prefactor*", Tolerance(2e-2, 0.0, "exp(intercept) of the same fits")),
 )
+# A smoothing trainer (gradient penalty, weight decay, adversarial) keeps the step of least penalty
+# among hundreds after the first fit. On another kernel path the trajectory drifts and another step
+# can win: then the model is another checkpoint. Measured on the default config (avx512 against
+# generic; 6 gradient-penalty models of widths 16 and 64, all six with another selected step):
+# brackets moved by up to 6.0e-2, train_mse 3.8e-2, test_mse 1.3e-2, penalty 7.2e-3. Rows whose
+# selected_step differs are held to these tolerances (about 3x the measured: few models).
+RESELECTED = "selected_step"
+TRAJECTORY_TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
+    ("lip_ratio", Tolerance(0.2, 0.0, "the ratio of two bounds that each moved with the kept step")),
+    ("lip_*", Tolerance(0.2, 0.0, "another step of the smoothing phase kept: measured up to 6.0e-2")),
+    ("*_mse", Tolerance(0.1, 3e-6, "another step of the smoothing phase kept: measured up to 3.8e-2")),
+    ("eps_achieved", Tolerance(0.1, 3e-6, "sigma2 - train_mse: the drift of train_mse")),
+    ("penalty", Tolerance(0.03, 0.0, "another step of the smoothing phase kept: measured up to 7.2e-3")),
+)
 UNLISTED = Tolerance(0.0, 0.0, "a float column TOLERANCES does not list yet: compared exactly until it gets one")
 
 # Columns that identify a row, per table; a table not listed here is keyed by the ones it has.
@@ -124,7 +141,7 @@ class Deviation:
 class Comparison:
     disagreements: list[Disagreement]
     deviations: list[Deviation]
-    ties: list[Disagreement]
+    tolerated: list[Disagreement]
     notes: list[str]
     rows: int
     tables: list[str]
@@ -134,8 +151,29 @@ class Comparison:
         return not self.disagreements
 
 
-def tolerance_for(column: str) -> Tolerance:
-    return next((tolerance for pattern, tolerance in TOLERANCES if fnmatchcase(column, pattern)), UNLISTED)
+def tolerance_for(column: str, reselected: bool = False) -> Tolerance:
+    """The column's tolerance; `reselected`: for a model whose trainer kept another step (see above)."""
+    table = (*TRAJECTORY_TOLERANCES, *TOLERANCES) if reselected else TOLERANCES
+    return next((tolerance for pattern, tolerance in table if fnmatchcase(column, pattern)), UNLISTED)
+
+
+RUN_IDS = ("dataset", "model", "trainer", "seed")
+# Law fits whose points moved beyond noise (reselected steps) agree while their bootstrap intervals overlap.
+INTERVALS = {"slope": ("slope_low", "slope_high"), "prefactor": ("prefactor_low", "prefactor_high")}
+
+
+def intervals_overlap(column: str, row_a: pd.Series, row_b: pd.Series) -> bool:
+    """Whether the bootstrap intervals of the fitted quantity `column` (or of its percentile) overlap."""
+    base = column.removesuffix("_low").removesuffix("_high")
+    if base not in INTERVALS or not all(key in row_a.index for key in INTERVALS[base]):
+        return False
+    (low_a, high_a), (low_b, high_b) = ([float(row[key]) for key in INTERVALS[base]] for row in (row_a, row_b))
+    return low_a <= high_b and low_b <= high_a
+
+
+def run_id(row: pd.Series) -> tuple | None:
+    """(dataset, model, trainer, seed) of a row that names one model, else None."""
+    return tuple(plain(row[key]) for key in RUN_IDS) if all(key in row.index for key in RUN_IDS) else None
 
 
 def results_folder(path: str | Path) -> Path:
@@ -184,10 +222,10 @@ def indexed(table: pd.DataFrame, keys: list[str], name: str) -> pd.DataFrame:
     return table.set_index(keys, drop=False)
 
 
-def tied_choice(column: str, row_a: pd.Series, row_b: pd.Series) -> bool:
+def tied_choice(column: str, row_a: pd.Series, row_b: pd.Series, reselected: bool) -> bool:
     """Both sides' chosen estimates are, on each side, within the bound's tolerance of the bound."""
     bound = CHOICES[column]
-    tolerance = tolerance_for(bound)
+    tolerance = tolerance_for(bound, reselected)
     estimates = [f"{bound}_{row[column]}" for row in (row_a, row_b)]
     return all(
         estimate in row.index and tolerance.allows(float(row[estimate]), float(row[bound]))
@@ -197,14 +235,16 @@ def tied_choice(column: str, row_a: pd.Series, row_b: pd.Series) -> bool:
 
 
 def compare_tables(
-    name: str, a: pd.DataFrame, b: pd.DataFrame
+    name: str, a: pd.DataFrame, b: pd.DataFrame, reselected: frozenset = frozenset()
 ) -> tuple[list[Disagreement], list[Deviation], list[Disagreement]]:
-    """Row-by-row comparison of one table: (disagreements, deviation per float column, tied choices)."""
+    """Row-by-row comparison of one table: (disagreements, deviation per float column, tolerated
+    differences: tied choices and reselected steps). `reselected`: run ids of models whose trainer
+    kept another step, found in runs.parquet; rows of this table about them get the wider tolerances."""
     table = f"{name}.parquet"
     keys = table_keys(name, list(a.columns))
     missing_keys = [key for key in keys if key not in a.columns or key not in b.columns]
     if missing_keys:
-        return [Disagreement(table, (), "(keys)", None, None, f"key columns {missing_keys} missing")], []
+        return [Disagreement(table, (), "(keys)", None, None, f"key columns {missing_keys} missing")], [], []
     a, b = indexed(a, keys, f"A {table}"), indexed(b, keys, f"B {table}")
     found = []
     for column in [c for c in a.columns if c not in b.columns] + [c for c in b.columns if c not in a.columns]:
@@ -214,10 +254,15 @@ def compare_tables(
         found += [one_sided(table, row_keys(keys, row), "row", side) for row in only]
     common = a.index.intersection(b.index, sort=False)
     a, b = a.loc[common], b.loc[common]
-    deviations, ties = [], []
+    moved = {
+        row
+        for row in common
+        if run_id(a.loc[row]) in reselected
+        or (RESELECTED in a.columns and RESELECTED in b.columns and a.at[row, RESELECTED] != b.at[row, RESELECTED])
+    }
+    deviations, tolerated = [], []
     for column in [c for c in a.columns if c in b.columns and c not in keys]:
         numeric = is_float(a[column]) and is_float(b[column])
-        tolerance = tolerance_for(column) if numeric else None
         relative = absolute = 0.0
         for row, x, y in zip(common, a[column], b[column], strict=True):
             at = row_keys(keys, row)
@@ -226,15 +271,25 @@ def compare_tables(
                 if math.isfinite(x) and math.isfinite(y) and x != y:
                     absolute = max(absolute, abs(x - y))
                     relative = max(relative, abs(x - y) / max(abs(x), abs(y)))
-                if not tolerance.allows(x, y):
+                tolerance = tolerance_for(column, row in moved)
+                if tolerance.allows(x, y):
+                    continue
+                if intervals_overlap(column, a.loc[row], b.loc[row]):
+                    tolerated.append(
+                        Disagreement(table, at, column, x, y, f"beyond {tolerance}; bootstrap intervals overlap")
+                    )
+                else:
                     found.append(Disagreement(table, at, column, x, y, f"tolerance {tolerance}"))
+            elif column == RESELECTED and row in moved:
+                allowed = "the trainer kept another step: its numbers are held to the trajectory tolerances"
+                tolerated.append(Disagreement(table, at, column, plain(x), plain(y), allowed))
             elif not same_label(x, y):
-                tie = column in CHOICES and tied_choice(column, a.loc[row], b.loc[row])
-                allowed = "both estimates equal the bound within its tolerance" if tie else "must be equal"
-                (ties if tie else found).append(Disagreement(table, at, column, plain(x), plain(y), allowed))
+                tied = column in CHOICES and tied_choice(column, a.loc[row], b.loc[row], row in moved)
+                allowed = "both estimates equal the bound within its tolerance" if tied else "must be equal"
+                (tolerated if tied else found).append(Disagreement(table, at, column, plain(x), plain(y), allowed))
         if numeric:
-            deviations.append(Deviation(table, column, relative, absolute, tolerance))
-    return found, deviations, ties
+            deviations.append(Deviation(table, column, relative, absolute, tolerance_for(column)))
+    return found, deviations, tolerated
 
 
 def provenance(path: Path) -> dict[str, object]:
@@ -262,14 +317,18 @@ def compare_folders(a: str | Path, b: str | Path) -> Comparison:
     folder_a, folder_b = results_folder(a), results_folder(b)
     names_a = {path.stem for path in folder_a.glob("*.parquet")}
     names_b = {path.stem for path in folder_b.glob("*.parquet")}
-    disagreements, deviations, ties, notes, rows = [], [], [], [], 0
+    disagreements, deviations, tolerated, notes, rows = [], [], [], [], 0
     for name in sorted(names_a ^ names_b):
         disagreements.append(one_sided(f"{name}.parquet", (), "table", "A" if name in names_a else "B"))
     tables = sorted(names_a & names_b)
-    for name in tables:
+    reselected = frozenset()
+    # runs first: the models whose trainer kept another step there are the same in every other table.
+    for name in sorted(tables, key=lambda name: name != "runs"):
         table_a, table_b = (pd.read_parquet(folder / f"{name}.parquet") for folder in (folder_a, folder_b))
-        found, spread, tied = compare_tables(name, table_a, table_b)
-        disagreements, deviations, ties = disagreements + found, deviations + spread, ties + tied
+        found, spread, tied = compare_tables(name, table_a, table_b, reselected)
+        if name == "runs":
+            reselected = frozenset(tuple(value for _, value in d.keys) for d in tied if d.column == RESELECTED)
+        disagreements, deviations, tolerated = disagreements + found, deviations + spread, tolerated + tied
         rows += len(table_a)
     if tables:
         # Every table of a run carries the same config; runs.parquet also lists every step's environment.
@@ -281,8 +340,8 @@ def compare_folders(a: str | Path, b: str | Path) -> Comparison:
     unlisted = sorted({d.column for d in deviations if d.tolerance is UNLISTED})
     if unlisted:
         notes.append(f"float columns without a tolerance of their own, compared exactly: {', '.join(unlisted)}")
-    notes += [f"tie, not a disagreement: {tie}" for tie in ties]
-    return Comparison(disagreements, deviations, ties, notes, rows, tables)
+    notes += [f"tolerated: {tied}" for tied in tolerated]
+    return Comparison(disagreements, deviations, tolerated, notes, rows, tables)
 
 
 def file_bytes(folder: Path, name: str) -> bytes:
@@ -296,6 +355,8 @@ def report(comparison: Comparison, show_deviations: bool = False) -> str:
             f"AGREE: {comparison.rows} rows in {len(comparison.tables)} tables match; every number is "
             "within its tolerance and every label, flag and count is equal"
         )
+        if comparison.tolerated:
+            verdict += f" ({len(comparison.tolerated)} tolerated differences in the notes)"
     else:
         verdict = f"DISAGREE: {len(comparison.disagreements)} disagreements beyond float noise"
     lines = [verdict, *(f"  {d}" for d in comparison.disagreements)]
