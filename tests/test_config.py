@@ -115,6 +115,7 @@ def test_a_grid_of_only_trained_models_or_only_controls_is_a_study(workflow, tmp
 def test_a_configfile_is_a_whole_study_the_default_grid_is_not_merged_in(tmp_path):
     """From the workflow's own folder, as a user runs it: config.yaml is there, and its controls name
     a dataset the study does not have; the study's keys alone make the grid."""
+    (tmp_path / "repository").mkdir()
     workflow = copy_workflow(tmp_path / "repository")
     study = {"datasets": TINY["datasets"], "controls": TINY["controls"], "seeds": [0]}
     (workflow / "study.yaml").write_text(yaml.safe_dump(study))
