@@ -134,6 +134,8 @@ def branch_and_bound_two_layer(
         shift[torch.arange(len(popped)), axis] = halves[torch.arange(len(popped)), axis] / 2
         halves = halves - shift
         children_centres = torch.cat([centres - shift, centres + shift])
+        # Widened by a few ulps so that the rounded children still cover their parent with no gap.
+        halves = halves + 4 * torch.finfo(torch.float64).eps * (centres.abs() + halves)
         children_halves = torch.cat([halves, halves])
         uppers, norms = _box_bounds(children_centres, children_halves, w, b, weighted, corners, exact_free)
         boxes += len(children_centres)

@@ -3,7 +3,8 @@
 For f(x) = a^T relu(W x + b) the gradient on the region with activation pattern s in {0,1}^k is
 W^T diag(s) a, so Lip(f) = max over realisable patterns of ||W^T diag(s) a||. When W (k x d) has
 full row rank k <= d, W x + b takes every value in R^k, so every pattern is realisable and the
-maximum over all 2^k patterns is exact.
+maximum over all 2^k patterns is exact. Past k = d, in low d, the vertices of the hyperplane
+arrangement give the realisable patterns (exact_two_layer_relu_vertices: the tests' oracle).
 """
 
 from collections.abc import Iterator
