@@ -9,11 +9,9 @@ import pytest
 import yaml
 from helpers import ROOT, TINY
 
-from robustlaw.columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS, RUN_COLUMNS
+from robustlaw.columns import TABLES
 from robustlaw.manifest import verify_manifest
 from robustlaw.provenance import git_commit, read_provenance
-
-TABLES = {"runs.parquet": RUN_COLUMNS, "law_fit.parquet": LAW_FIT_COLUMNS, "frontier.parquet": FRONTIER_COLUMNS}
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -34,14 +32,6 @@ def test_git_commit_names_the_checkout_or_unknown(tmp_path):
     if head.returncode == 0:
         assert git_commit(ROOT / "scripts" / "robustlaw").startswith(head.stdout.strip())
     assert git_commit(tmp_path) == "unknown"
-
-
-def test_readme_documents_every_runs_column():
-    readme = (ROOT / "README.md").read_text()
-    documented = [
-        name for name in RUN_COLUMNS if f"`{name}`" in readme or name.startswith(("lip_lower_", "lip_upper_"))
-    ]
-    assert documented == list(RUN_COLUMNS)
 
 
 def test_manifest_lists_every_result_and_verifies(finished_run):
