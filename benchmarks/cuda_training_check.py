@@ -4,7 +4,7 @@ The workflow trains on CUDA when the config sets `gpu: true` and a GPU is presen
 this exercises that path through the same package functions on the default dataset, next to the
 CPU, and checks the checkpoint written from GPU weights loads and evaluates on the CPU.
 
-    PYTHONPATH=scripts python benchmarks/cuda_training_check.py
+    .venv/bin/python benchmarks/cuda_training_check.py
 """
 
 import tempfile

@@ -4,7 +4,7 @@ Trains two-layer ReLU nets of widths 64..4096 on the default dataset (n = 256 po
 sphere in d = 128, +-1 labels) to the fit criterion, then times every estimator on each, one
 thread, as the workflow runs them. Prints a table; writes nothing.
 
-    PYTHONPATH=scripts python benchmarks/lipschitz_estimators.py [--widths 64 128 ...]
+    .venv/bin/python benchmarks/lipschitz_estimators.py [--widths 64 128 ...]
 """
 
 import argparse
