@@ -37,6 +37,16 @@ def command_lines(text: str) -> list[str]:
     return [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
+def test_every_code_block_is_run_or_marked_as_not_run():
+    """A block in sh, shell or no language would escape the checks below: bash and python blocks are run by
+    CI, console blocks (cluster commands, long benchmarks) and text, yaml blocks are not."""
+    for document in DOCUMENTS:
+        for match in FENCE.finditer(document.read_text()):
+            assert match["language"] in {"bash", "python", "console", "text", "yaml"}, (
+                f"{document.name}: a ```{match['language']} block; use bash (run by CI) or console (not run)"
+            )
+
+
 def test_the_docs_show_commands_and_the_script_is_executable():
     assert code_blocks("bash"), "no bash block found: the fence pattern no longer matches the docs"
     assert SCRIPT.stat().st_mode & 0o111, f"{SCRIPT} is not executable"
