@@ -12,7 +12,7 @@ fgl_low is a lower estimate of FGL, the maximum of ||W^T diag(s) a|| over all 2^
 or not (1-flip hill climbing from 64 random patterns): no weight-only bound can go below FGL, so
 upper / fgl_low is the part of the gap a weight-only bound cannot close. Prints a table; writes nothing.
 
-    PYTHONPATH=scripts python benchmarks/lipschitz_estimators.py [--suites widths rf depth lowd] [--widths 64 ...]
+    .venv/bin/python benchmarks/lipschitz_estimators.py [--suites widths rf depth lowd] [--widths 64 ...]
 """
 
 import argparse

@@ -12,11 +12,9 @@ import torch
 import yaml
 from helpers import ROOT, TINY, pinned_version, snakemake
 
-from robustlaw.columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS, RUN_COLUMNS
+from robustlaw.columns import TABLES
 from robustlaw.manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, read_manifest, verify_results
 from robustlaw.provenance import git_commit, read_provenance
-
-TABLES = {"runs.parquet": RUN_COLUMNS, "law_fit.parquet": LAW_FIT_COLUMNS, "frontier.parquet": FRONTIER_COLUMNS}
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -41,14 +39,6 @@ def test_git_commit_names_the_checkout_or_unknown(tmp_path, monkeypatch):
     # Outside any repository even where the temporary folders live inside one.
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     assert git_commit(tmp_path) == "unknown"
-
-
-def test_readme_documents_every_runs_column():
-    readme = (ROOT / "README.md").read_text()
-    documented = [
-        name for name in RUN_COLUMNS if f"`{name}`" in readme or name.startswith(("lip_lower_", "lip_upper_"))
-    ]
-    assert documented == list(RUN_COLUMNS)
 
 
 def listed(results, name: str = MANIFEST_NAME) -> list[str]:

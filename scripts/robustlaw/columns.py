@@ -103,3 +103,10 @@ FRONTIER_COLUMNS: dict[str, tuple[str, str]] = {
     "law_sqrt_nd_over_p": (NONE, "sqrt(n d / p)"),
     "l_sep": ("label / input norm", "data floor"),
 }
+
+# Every table the workflow writes, by its file name under results/ (`robustlaw columns` prints them).
+TABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "runs.parquet": RUN_COLUMNS,
+    "law_fit.parquet": LAW_FIT_COLUMNS,
+    "frontier.parquet": FRONTIER_COLUMNS,
+}

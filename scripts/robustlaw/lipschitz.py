@@ -1,7 +1,7 @@
 """The Lipschitz bracket lower <= Lip(f) <= upper of one model, in float64.
 
 Also a standalone evaluator for any checkpoint in the documented format:
-    PYTHONPATH=scripts python -m robustlaw evaluate CHECKPOINT [--dataset DATASET]
+    robustlaw evaluate CHECKPOINT [--dataset DATASET]
 prints the bracket as JSON.
 """
 
@@ -240,7 +240,7 @@ def lipschitz_bracket(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m robustlaw evaluate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="robustlaw evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("checkpoint", help="a .safetensors checkpoint in the README's format")
     parser.add_argument("--dataset", help="a dataset file from results/data/ to add its points to the search")
     parser.add_argument("--seed", type=int, default=0)
