@@ -49,7 +49,7 @@ def run_variant(name: str, configfile: Path, folder: Path, cores: int) -> Path:
     snakemake = str(Path(sys.executable).with_name("snakemake"))
     command = [snakemake, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(config)]
     # Every step in a process of its own, so each starts under the variant's kernels.
-    env = dict(os.environ, ROBUSTLAW_WORKER="off", **environment)
+    env = dict(os.environ, **environment)
     start = time.perf_counter()
     with (workdir / "snakemake.log").open("w") as log:
         subprocess.run([*command, "--cores", str(cores)], check=True, env=env, stdout=log, stderr=subprocess.STDOUT)

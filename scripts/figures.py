@@ -1,4 +1,4 @@
-"""Rule figures: Lipschitz bracket, frontier and training MSE against the parameter count.
+"""Rule figures: every figure of the run (robustlaw.grid.FIGURE_NAMES) and its caption for the report.
 
 The work is robustlaw.steps.figures, run in this job's own process.
 """

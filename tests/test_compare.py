@@ -146,8 +146,7 @@ def write_like(source, target, table: pd.DataFrame) -> None:
 def other_kernel_run(workflow, tmp_path_factory):
     """The tiny config again, with torch's scalar CPU kernels instead of its vectorised ones."""
     workdir = tmp_path_factory.mktemp("default-kernels")
-    # Every step in a process of its own: a warm worker started under other kernels would serve it.
-    snakemake(workflow, workdir, env={"ATEN_CPU_CAPABILITY": "default", "ROBUSTLAW_WORKER": "off"})
+    snakemake(workflow, workdir, env={"ATEN_CPU_CAPABILITY": "default"})
     return workdir
 
 
