@@ -127,6 +127,7 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
     figures = {
         f"{figure}_{ext}": f"results/figures/{figure}.{ext}" for figure in FIGURE_NAMES for ext in ("png", "svg")
     }
+    figures |= {f"{figure}_caption": f"results/figures/{figure}.rst" for figure in FIGURE_NAMES}
     records = run_files(grid.configurations, MODEL_FOLDER, ".json")
     brackets = run_files(grid.configurations, BRACKET_FOLDER, ".json")
     model_folders, bracket_folders = job_folders(grid.configurations)
