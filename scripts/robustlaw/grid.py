@@ -16,7 +16,7 @@ REAL_TEST_POINTS = 1000
 REAL_EPS_FRACTION = 0.99
 CLOSED_FORM = "closed_form"
 CONTROL_PREFIX = {"even_ntk": "evenntk", "relu_ntk": "reluntk", "random_features": "rf"}
-FIGURE_NAMES = ["lipschitz_vs_p", "frontier", "interpolation_threshold"]
+FIGURE_NAMES = ["lipschitz_vs_p", "frontier", "interpolation_threshold", "law_ratio"]
 
 
 class ConfigError(ValueError):
@@ -136,6 +136,8 @@ def dataset_id(spec: dict) -> str:
         labels = f"{spec['labels'].replace('_', '')}-q{number_text(spec['label_noise'])}"
         return f"{spec['distribution']}-n{spec['n']}-d{spec['d']}-{labels}-s{spec['seed']}"
     mixture = f"x{spec['components']}" if spec["components"] > 1 else ""
+    if spec["distribution"] == "subspace":
+        mixture = f"-m{spec['intrinsic_dim']}{mixture}"
     labels = "sign" if spec["labels"] == "random_sign" else f"teacher{number_text(spec['sigma'])}"
     return f"{spec['distribution']}{mixture}-n{spec['n']}-d{spec['d']}-{labels}-s{spec['seed']}"
 
@@ -217,6 +219,16 @@ def check_datasets(datasets: dict[str, dict]) -> None:
             raise ConfigError(
                 f"config key 'datasets[...].eps' = {spec['eps']} for dataset '{index}' must be below the noise "
                 f"level sigma^2 = {noise_variance(spec)} (a fit means training MSE <= sigma^2 - eps)"
+            )
+        if "intrinsic_dim" in spec and spec["distribution"] != "subspace":
+            raise ConfigError(
+                f"config key 'datasets[...].intrinsic_dim' for dataset '{index}': only subspace data take it "
+                f"({spec['distribution']} data fill all d = {spec['d']} dimensions)"
+            )
+        if spec["distribution"] == "subspace" and spec["intrinsic_dim"] > spec["d"]:
+            raise ConfigError(
+                f"config key 'datasets[...].intrinsic_dim' = {spec['intrinsic_dim']} for dataset '{index}' "
+                f"must be at most d = {spec['d']}"
             )
         if spec["labels"] == "random_sign" and spec["sigma"] != 1.0:
             raise ConfigError(
