@@ -25,6 +25,7 @@ rule all:
         "results/runs.parquet",
         "results/law_fit.parquet",
         "results/frontier.parquet",
+        "results/local_slopes.parquet",
         "results/timings.tsv",
         FIGURES,
         "results/MANIFEST.sha256",

@@ -123,7 +123,7 @@ def model_steps(config: dict, grid: Grid, run: dict) -> Steps:
 
 
 def summary_steps(config: dict, grid: Grid) -> Steps:
-    tables = {name: f"results/{name}.parquet" for name in ("runs", "law_fit", "frontier")}
+    tables = {name: f"results/{name}.parquet" for name in ("runs", "law_fit", "frontier", "local_slopes")}
     figures = {
         f"{figure}_{ext}": f"results/figures/{figure}.{ext}" for figure in FIGURE_NAMES for ext in ("png", "svg")
     }
@@ -144,7 +144,8 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
         "timings": "results/timings.tsv",
         "config_page": "results/report/config.html",
     }
-    fit_outputs = {"fits": tables["law_fit"], "frontier": tables["frontier"], "page": "results/report/law_fit.html"}
+    fit_outputs = {"fits": tables["law_fit"], "frontier": tables["frontier"], "local": tables["local_slopes"]}
+    fit_outputs["page"] = "results/report/law_fit.html"
     result_files = [*tables.values(), aggregate_outputs["config_page"], fit_outputs["page"], *figures.values()]
     for dataset in grid.datasets:
         result_files += [f"results/data/{dataset}.safetensors", f"results/data/{dataset}.floor.json"]

@@ -51,6 +51,7 @@ rule law_fit:
     output:
         fits="results/law_fit.parquet",
         frontier="results/frontier.parquet",
+        local="results/local_slopes.parquet",
         page=report(
             "results/report/law_fit.html",
             caption="../report/law_fit.rst",
@@ -109,6 +110,7 @@ rule manifest:
             "results/runs.parquet",
             "results/law_fit.parquet",
             "results/frontier.parquet",
+            "results/local_slopes.parquet",
             "results/report/config.html",
             "results/report/law_fit.html",
             *FIGURES,

@@ -19,6 +19,19 @@ TRAINER_SETTINGS = {
 COLUMNS = tuple(RUN_COLUMNS)
 
 
+def intrinsic_columns(meta: dict, n: int, p: int) -> dict:
+    """The dataset's intrinsic dimensions and the law's scale in d_intrinsic (null where not estimated)."""
+    # A float whatever the source, so the column's type does not depend on which datasets a run has.
+    d_intrinsic = None if meta["d_intrinsic"] is None else float(meta["d_intrinsic"])
+    known = d_intrinsic is not None
+    return {
+        "d_intrinsic": d_intrinsic, "d_pca90": meta["d_pca90"], "d_mle": meta["d_mle"],
+        "d_mle_neighbours": meta["d_mle_neighbours"],
+        "p_over_nd_intrinsic": p / (n * d_intrinsic) if known else None,
+        "law_sqrt_nd_intrinsic_over_p": math.sqrt(n * d_intrinsic / p) if known else None,
+    }  # fmt: skip
+
+
 def run_row(record: dict, bracket: dict, l_sep: float) -> dict:
     data, model, trainer = record["dataset_config"], record["model_config"], record["trainer_config"]
     n, d, p = data["n"], data["d"], record["p"]
@@ -39,6 +52,7 @@ def run_row(record: dict, bracket: dict, l_sep: float) -> dict:
         "status": record["status"], "diverged": record["diverged"],
         "steps": record["steps"], "selected_step": record["selected_step"], "penalty": record["penalty"],
         "l_sep": l_sep, "p_over_nd": p / (n * d), "law_sqrt_nd_over_p": math.sqrt(n * d / p),
+        **intrinsic_columns(record["data_meta"], n, p),
     }  # fmt: skip
     row.update({key: value for key, value in bracket.items() if key in COLUMNS})
     return row

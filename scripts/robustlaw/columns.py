@@ -15,7 +15,7 @@ RUN_COLUMNS: dict[str, tuple[str, str]] = {
     "model": (NONE, "model id: activation and depth, or control kind, and width k"),
     "trainer": (NONE, "trainer id from the config; closed_form for the controls"),
     "seed": (NONE, "initialisation seed (controls: seed of the random features)"),
-    "distribution": (NONE, "input distribution: sphere, gaussian, hypercube, or real data: digits, mnist"),
+    "distribution": (NONE, "input distribution: sphere, gaussian, hypercube, subspace, or real data: digits, mnist"),
     "components": (NONE, "mixture components (1 = no mixture)"),
     "labels": (NONE, "label model: random_sign, teacher, or even_odd (real data)"),
     "n": ("points", "training points"),
@@ -61,6 +61,14 @@ RUN_COLUMNS: dict[str, tuple[str, str]] = {
     "l_sep": ("label / input norm", "data floor: smallest Lipschitz constant of any interpolant of the training data"),
     "p_over_nd": (NONE, "p / (n d)"),
     "law_sqrt_nd_over_p": (NONE, "sqrt(n d / p), the law's scaling with prefactor 1"),
+    "d_intrinsic": ("dimensions", "dimension of isoperimetry used for the law: intrinsic_dim m for subspace data, "
+                    "d for the other synthetic data, d_mle for real data"),
+    "d_pca90": ("dimensions", "principal components holding 90% of the training inputs' variance"),
+    "d_mle": ("dimensions", "Levina-Bickel maximum-likelihood intrinsic dimension of the training inputs "
+              "(m - 1 for the sphere of an m-dimensional subspace)"),
+    "d_mle_neighbours": ("points", "neighbourhood size k of d_mle"),
+    "p_over_nd_intrinsic": (NONE, "p / (n d_intrinsic)"),
+    "law_sqrt_nd_intrinsic_over_p": (NONE, "sqrt(n d_intrinsic / p), the law's scaling in the intrinsic dimension"),
 }  # fmt: skip
 
 LAW_FIT_COLUMNS: dict[str, tuple[str, str]] = {
@@ -84,6 +92,36 @@ LAW_FIT_COLUMNS: dict[str, tuple[str, str]] = {
     "prefactor": ("label / input norm", "C in Lip = C (p/(nd))^b"),
     "prefactor_low": ("label / input norm", "2.5% bootstrap percentile of C"),
     "prefactor_high": ("label / input norm", "97.5% bootstrap percentile of C"),
+    "d_intrinsic": ("dimensions", "the series' d_intrinsic (runs.parquet)"),
+    "prefactor_intrinsic": ("label / input norm", "C' in Lip = C' (p/(n d_intrinsic))^b, the same fit (and slope) "
+                            "against p/(n d_intrinsic): the fitted Lip at p = n d_intrinsic, as C is at p = n d"),
+    "prefactor_intrinsic_low": ("label / input norm", "2.5% bootstrap percentile of C'"),
+    "prefactor_intrinsic_high": ("label / input norm", "97.5% bootstrap percentile of C'"),
+}  # fmt: skip
+
+LOCAL_SLOPE_COLUMNS: dict[str, tuple[str, str]] = {
+    "dataset": (NONE, "dataset id"),
+    "series": (NONE, "mlp depth D, or the control kind"),
+    "trainer": (NONE, "trainer id"),
+    "side": (NONE, "which end of the bracket was fitted: upper or lower"),
+    "n": ("points", "training points"),
+    "d": ("dimensions", "input dimension"),
+    "d_intrinsic": ("dimensions", "the series' d_intrinsic"),
+    "width_low": ("units", "smallest width of the local window (neighbouring widths with fitted runs)"),
+    "width_high": ("units", "largest width of the local window"),
+    "p_low": ("parameters", "p of width_low"),
+    "p_high": ("parameters", "p of width_high"),
+    "p_over_nd_low": (NONE, "p/(nd) of width_low"),
+    "p_over_nd_high": (NONE, "p/(nd) of width_high"),
+    "p_over_nd_centre": (NONE, "geometric mean of p_over_nd_low and p_over_nd_high, where the slope is read"),
+    "p_eff_high": ("parameters", "p_eff of width_high"),
+    "below_cap": (NONE, "every width of the window has p_eff below d(d+1)/2 (always true but for even_ntk)"),
+    "in_window": (NONE, "the whole local window lies inside law_fit.parquet's fit window"),
+    "points": ("runs", "fitted runs with a finite bound in the local window"),
+    "seeds": (NONE, "distinct seeds among them"),
+    "slope": (NONE, "least-squares b of log Lip on log(p/(nd)) over the local window; the law predicts -1/2"),
+    "slope_low": (NONE, "2.5% bootstrap percentile of the local slope (seeds resampled)"),
+    "slope_high": (NONE, "97.5% bootstrap percentile of the local slope"),
 }
 
 FRONTIER_COLUMNS: dict[str, tuple[str, str]] = {
@@ -109,4 +147,5 @@ TABLES: dict[str, dict[str, tuple[str, str]]] = {
     "runs.parquet": RUN_COLUMNS,
     "law_fit.parquet": LAW_FIT_COLUMNS,
     "frontier.parquet": FRONTIER_COLUMNS,
+    "local_slopes.parquet": LOCAL_SLOPE_COLUMNS,
 }

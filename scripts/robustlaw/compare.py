@@ -95,6 +95,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "runs": ("dataset", "model", "trainer", "seed"),
     "law_fit": ("dataset", "series", "trainer", "side"),
     "frontier": ("dataset", "p"),
+    "local_slopes": ("dataset", "series", "trainer", "side", "width_low"),
 }
 KEY_CANDIDATES = ("dataset", "model", "series", "trainer", "seed", "side", "split", "radius")
 # A bound's method names the estimate that won; where two estimates agree within noise, another

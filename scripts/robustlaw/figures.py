@@ -139,13 +139,13 @@ def new_figure(rows: int, columns: int) -> tuple[plt.Figure, np.ndarray]:
     return figure, axes
 
 
-def panel_pairs(count: int) -> tuple[plt.Figure, list[tuple[plt.Axes, plt.Axes]]]:
-    """`count` pairs of panels, one above the other sharing their x axis, at most MAX_COLUMNS pairs
-    to a row; the grid's spare cells are hidden."""
+def panel_pairs(count: int, share_x: bool = True) -> tuple[plt.Figure, list[tuple[plt.Axes, plt.Axes]]]:
+    """`count` pairs of panels, one above the other (sharing their x axis unless share_x is False), at
+    most MAX_COLUMNS pairs to a row; the grid's spare cells are hidden."""
     columns = min(count, MAX_COLUMNS)
     figure, axes = new_figure(2 * -(-count // columns), columns)
     pairs = [(axes[2 * (i // columns), i % columns], axes[2 * (i // columns) + 1, i % columns]) for i in range(count)]
-    for top, bottom in pairs:
+    for top, bottom in pairs if share_x else []:
         top.sharex(bottom)
         top.tick_params(which="both", labelbottom=False)
     for spare in axes.flat:
@@ -381,6 +381,78 @@ def threshold_figure(runs: pd.DataFrame, style: Style) -> plt.Figure:
     return figure
 
 
+# The law-ratio figure: each panel's own dimension D (d above, d_intrinsic below) puts p = n D at
+# x = 1; the other dimension's p = n D' is marked dotted.
+AT_OTHER = {"color": "0.55", "lw": 1.0, "ls": ":"}
+LAW_RATIO_SCALES = (
+    ("d", "p_over_nd", "law_sqrt_nd_over_p", "p / (n d)  (parameters per training coordinate)"),
+    (
+        "d_intrinsic",
+        "p_over_nd_intrinsic",
+        "law_sqrt_nd_intrinsic_over_p",
+        "p / (n d_intrinsic)  (parameters per intrinsic coordinate)",
+    ),
+)
+
+
+def law_ratio_panel(axis: plt.Axes, part: pd.DataFrame, scale: tuple[str, str, str, str], style: Style) -> None:
+    """Lip / sqrt(n D / p) against p / (n D): medians over seeds of both bracket ends as a band, the
+    upper end as a line, with the law (1), the floor in the same units, p = n and p = n D."""
+    dimension, ratio_column, law_column, label = scale
+    fitted = part[part["fitted"] & np.isfinite(part["lip_upper"])]
+    for (key, series), group in fitted.groupby(["key", "series"], sort=True):
+        colour = style.colour(key)
+        ratios = group.assign(
+            upper=group["lip_upper"] / group[law_column], lower=group["lip_lower"] / group[law_column]
+        )
+        medians = ratios.groupby(ratio_column, sort=True)[["upper", "lower"]].median()
+        axis.fill_between(medians.index, medians["lower"], medians["upper"], color=colour, alpha=0.25, lw=0)
+        axis.plot(
+            medians.index, medians["upper"], color=colour, ls=style.line_styles[series], marker=SIDE_MARKERS["upper"]
+        )
+    first = part.iloc[0]
+    own, other = (first["d"], first["d_intrinsic"]) if dimension == "d" else (first["d_intrinsic"], first["d"])
+    shown = fitted[ratio_column]
+    span = np.geomspace(min(shown.min(), 1 / own) / 1.5, max(shown.max(), 1.0, other / own) * 1.5, 50)
+    axis.axhline(1.0, **LAW, gid=REFERENCE)
+    axis.plot(span, first["l_sep"] * np.sqrt(span), **FLOOR, gid=REFERENCE)
+    axis.axvline(1 / own, **AT_N, gid=REFERENCE)
+    axis.axvline(1.0, **AT_ND, gid=REFERENCE)
+    axis.axvline(other / own, **AT_OTHER, gid=REFERENCE)
+    axis.set(xscale="log", yscale="log", xlabel=label, ylabel=f"Lip(f) / sqrt(n {dimension} / p)\n({LIP_UNIT})")
+
+
+def law_ratio_figure(runs: pd.DataFrame, style: Style) -> plt.Figure:
+    """Per dataset: Lip / sqrt(nd/p) against p/(nd) (top) and the same in d_intrinsic (bottom). Flat
+    means the fits follow the law; rising means they fall further behind it as p grows."""
+    runs = with_keys(runs)
+    datasets = sorted(runs["dataset"].unique())
+    figure, pairs = panel_pairs(len(datasets), share_x=False)
+    for (top, bottom), name in zip(pairs, datasets, strict=True):
+        part = runs[runs["dataset"] == name]
+        for axis, scale in zip((top, bottom), LAW_RATIO_SCALES, strict=True):
+            axis.set(title=f"{dataset_title(part)}, d_intrinsic = {part['d_intrinsic'].iloc[0]:.3g}")
+            fitted = part[part["fitted"] & np.isfinite(part["lip_upper"])]
+            if fitted.empty or not np.isfinite(part[scale[1]]).all():
+                axis.set(xlabel=scale[3], xticks=[], yticks=[])
+                note(axis, "no model met the fit criterion" if fitted.empty else "d_intrinsic not estimated")
+                continue
+            law_ratio_panel(axis, part, scale, style)
+    drawn = runs[runs["fitted"] & np.isfinite(runs["lip_upper"])]
+    handles = key_handles(style, list(drawn["key"])) + series_handles(style, list(drawn["series"]))
+    handles += [
+        Line2D([], [], color="0.45", lw=6, alpha=0.25, label="band: medians of the certified bracket"),
+        Line2D([], [], color="0.3", marker=SIDE_MARKERS["upper"], label="median certified upper bound"),
+        Line2D([], [], **LAW, label="the law with prefactor 1"),
+        Line2D([], [], **FLOOR, label=r"data floor $L_{sep}$, in these units"),
+        Line2D([], [], **AT_N, label="p = n (interpolation threshold)"),
+        Line2D([], [], **AT_ND, label="p = n d (top), p = n d_intrinsic (bottom)"),
+        Line2D([], [], **AT_OTHER, label="p = n d_intrinsic (top), p = n d (bottom)"),
+    ]
+    shared_legend(figure, handles)
+    return figure
+
+
 def draw_figures(runs: pd.DataFrame, fits: pd.DataFrame, frontier: pd.DataFrame) -> dict[str, Callable[[], plt.Figure]]:
     """Every figure of a run (robustlaw.grid.FIGURE_NAMES), as a function that draws it: one
     Style for all, so a trainer has the same colour everywhere."""
@@ -389,6 +461,7 @@ def draw_figures(runs: pd.DataFrame, fits: pd.DataFrame, frontier: pd.DataFrame)
         "lipschitz_vs_p": lambda: lipschitz_figure(runs, fits, style),
         "frontier": lambda: frontier_figure(frontier, runs, style),
         "interpolation_threshold": lambda: threshold_figure(runs, style),
+        "law_ratio": lambda: law_ratio_figure(runs, style),
     }
 
 

@@ -4,14 +4,21 @@ For each (dataset, model series, trainer) the fit is log Lip = a + b log(p/(nd))
 over the fitted runs inside the window where slope -1/2 can show: from p = min_p_over_n * n
 (past the interpolation peak) to p/(nd) = 1/L_sep^2 (where sqrt(nd/p) meets the data floor),
 and for quadratic forms only while p_eff is below its cap d(d+1)/2. Intervals come from
-resampling whole seeds with replacement.
+resampling whole seeds with replacement. The same fit against p/(n d_intrinsic) has the same
+slope and the prefactor C' = C (d_intrinsic/d)^b: the fitted Lip at p = n d_intrinsic.
+
+Local slopes (local_slopes) fit each window of three neighbouring widths alone, so a reader
+sees whether the slope converges as p grows or depends on where the window starts.
 """
 
 import numpy as np
 import pandas as pd
 
+from .columns import LOCAL_SLOPE_COLUMNS
 from .seeding import numpy_rng
 
+# Neighbouring widths per local slope: two are noisy, three smooth over one width's noise.
+LOCAL_WIDTHS = 3
 SERIES_KEYS = ("dataset", "series", "trainer")
 SIDES = {"upper": "lip_upper", "lower": "lip_lower"}
 
@@ -44,13 +51,14 @@ def power_law(ratio: np.ndarray, lipschitz: np.ndarray) -> tuple[float, float]:
 
 def bootstrap(points: pd.DataFrame, column: str, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """(slope, prefactor) refitted on seed-resampled copies; a resample with < 2 distinct p is skipped."""
-    by_seed = {seed: group for seed, group in points.groupby("seed", sort=True)}
-    seeds = np.array(list(by_seed))
+    # Plain arrays per seed: local slopes bootstrap many small windows, where pandas' overhead dominated.
+    by_seed = [(part["p_over_nd"].to_numpy(), part[column].to_numpy()) for _, part in points.groupby("seed", sort=True)]
     fits = []
     for _ in range(resamples):
-        sample = pd.concat([by_seed[seed] for seed in rng.choice(seeds, size=len(seeds))])
-        if sample["p_over_nd"].nunique() >= 2:
-            fits.append(power_law(sample["p_over_nd"].to_numpy(), sample[column].to_numpy()))
+        chosen = [by_seed[index] for index in rng.choice(len(by_seed), size=len(by_seed))]
+        ratio = np.concatenate([pair[0] for pair in chosen])
+        if len(np.unique(ratio)) >= 2:
+            fits.append(power_law(ratio, np.concatenate([pair[1] for pair in chosen])))
     return np.array(fits).reshape(-1, 2)
 
 
@@ -59,6 +67,8 @@ def law_fits(runs: pd.DataFrame, min_p_over_n: float, resamples: int) -> pd.Data
     for (dataset, series, trainer), group in with_series(runs).groupby(list(SERIES_KEYS), sort=True):
         low, high = fit_window(group, min_p_over_n)
         in_range = group[in_window(group, low, high)]
+        d_intrinsic = float(group["d_intrinsic"].iloc[0])
+        scale = d_intrinsic / group["d"].iloc[0]
         for side, column in SIDES.items():
             # An infinite Lipschitz constant (a discontinuous model) has no place on a power law.
             points = in_range[np.isfinite(in_range[column])]
@@ -70,16 +80,74 @@ def law_fits(runs: pd.DataFrame, min_p_over_n: float, resamples: int) -> pd.Data
                 "widths": int(points["width"].nunique()), "seeds": int(points["seed"].nunique()),
                 "slope": np.nan, "slope_low": np.nan, "slope_high": np.nan,
                 "prefactor": np.nan, "prefactor_low": np.nan, "prefactor_high": np.nan,
+                "d_intrinsic": d_intrinsic,
+                "prefactor_intrinsic": np.nan, "prefactor_intrinsic_low": np.nan, "prefactor_intrinsic_high": np.nan,
             }  # fmt: skip
             if points["p_over_nd"].nunique() >= 2:
                 row["slope"], row["prefactor"] = power_law(points["p_over_nd"].to_numpy(), points[column].to_numpy())
+                row["prefactor_intrinsic"] = intrinsic_prefactor(row["prefactor"], row["slope"], scale)
                 if points["seed"].nunique() >= 2:
                     rng = numpy_rng("law_fit", dataset, series, trainer, side)
                     fits = bootstrap(points, column, resamples, rng)
                     row["slope_low"], row["slope_high"] = np.percentile(fits[:, 0], [2.5, 97.5])
                     row["prefactor_low"], row["prefactor_high"] = np.percentile(fits[:, 1], [2.5, 97.5])
+                    rescaled = intrinsic_prefactor(fits[:, 1], fits[:, 0], scale)
+                    interval = np.percentile(rescaled, [2.5, 97.5])
+                    row["prefactor_intrinsic_low"], row["prefactor_intrinsic_high"] = interval
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def intrinsic_prefactor(prefactor, slope, scale: float):
+    """C' of the same fit against p/(n d_intrinsic): C (p/(nd))^b = C (d_intrinsic/d)^b (p/(n d_intrinsic))^b."""
+    return prefactor * scale**slope
+
+
+def local_windows(points: pd.DataFrame, size: int = LOCAL_WIDTHS) -> list[pd.DataFrame]:
+    """The runs of every run of `size` neighbouring widths (by p), or of all of them when there are fewer."""
+    ps = sorted(points["p"].unique())
+    if len(ps) < 2:
+        return []
+    starts = range(max(1, len(ps) - size + 1))
+    return [points[points["p"].isin(ps[start : start + size])] for start in starts]
+
+
+def local_slopes(runs: pd.DataFrame, min_p_over_n: float, resamples: int) -> pd.DataFrame:
+    """The slope over each window of LOCAL_WIDTHS neighbouring widths, per series and side, with
+    bootstrap intervals over seeds: whether the slope settles as p grows, or depends on where the
+    fit window starts. Every fitted width counts; in_window and below_cap say which slopes the law
+    speaks of."""
+    rows = []
+    for (dataset, series, trainer), group in with_series(runs).groupby(list(SERIES_KEYS), sort=True):
+        low, high = fit_window(group, min_p_over_n)
+        inside = in_window(group, low, high)
+        cap = group["d"] * (group["d"] + 1) // 2
+        group = group.assign(inside=inside, below_cap=(group["family"] != "even_ntk") | (group["p_eff"] < cap))
+        for side, column in SIDES.items():
+            points = group[group["fitted"] & np.isfinite(group[column])]
+            for window in local_windows(points):
+                first, last = window.loc[window["p"].idxmin()], window.loc[window["p"].idxmax()]
+                ratio_low, ratio_high = float(first["p_over_nd"]), float(last["p_over_nd"])
+                row = {
+                    "dataset": dataset, "series": series, "trainer": trainer, "side": side,
+                    "n": int(group["n"].iloc[0]), "d": int(group["d"].iloc[0]),
+                    "d_intrinsic": float(group["d_intrinsic"].iloc[0]),
+                    "width_low": int(first["width"]), "width_high": int(last["width"]),
+                    "p_low": int(first["p"]), "p_high": int(last["p"]),
+                    "p_over_nd_low": ratio_low, "p_over_nd_high": ratio_high,
+                    "p_over_nd_centre": float(np.sqrt(ratio_low * ratio_high)),
+                    "p_eff_high": int(last["p_eff"]), "below_cap": bool(window["below_cap"].all()),
+                    "in_window": bool(window["inside"].all()), "points": len(window),
+                    "seeds": int(window["seed"].nunique()),
+                    "slope": power_law(window["p_over_nd"].to_numpy(), window[column].to_numpy())[0],
+                    "slope_low": np.nan, "slope_high": np.nan,
+                }  # fmt: skip
+                if row["seeds"] >= 2:
+                    rng = numpy_rng("local_slope", dataset, series, trainer, side, row["width_low"])
+                    fits = bootstrap(window, column, resamples, rng)
+                    row["slope_low"], row["slope_high"] = np.percentile(fits[:, 0], [2.5, 97.5])
+                rows.append(row)
+    return pd.DataFrame(rows, columns=list(LOCAL_SLOPE_COLUMNS))
 
 
 def frontier(runs: pd.DataFrame) -> pd.DataFrame:
