@@ -47,7 +47,7 @@ CASES = {
     "unknown distribution": (
         set_in(["datasets", 0, "distribution"], "cube"),
         "datasets[0].distribution",
-        "'cube' is not one of ['sphere', 'gaussian', 'hypercube']",
+        "'cube' is not one of ['sphere', 'gaussian', 'hypercube', 'subspace']",
     ),
     "unknown labels": (
         set_in(["datasets", 0, "labels"], "gaussian_noise"),
@@ -76,6 +76,21 @@ CASES = {
     "duplicate width": (set_in(["models", 0, "widths"], [4, 4]), "models[0].widths", "non-unique elements"),
     "eps at the noise level": (set_in(["datasets", 0, "eps"], 1.0), "datasets[...].eps", "must be below the noise"),
     "nothing to fit": (lambda config: config.update(models=[], controls=[]), "models", "nothing to fit"),
+    "subspace without its dimension": (
+        set_in(["datasets", 0, "distribution"], "subspace"),
+        "datasets[0]",
+        "'intrinsic_dim' is a required property",
+    ),
+    "subspace wider than d": (
+        lambda config: config["datasets"][0].update(distribution="subspace", intrinsic_dim=9),
+        "datasets[...].intrinsic_dim",
+        "must be at most d = 8",
+    ),
+    "intrinsic_dim on full-dimensional data": (
+        set_in(["datasets", 0, "intrinsic_dim"], 4),
+        "datasets[...].intrinsic_dim",
+        "only subspace data take it",
+    ),
     "duplicate dataset": (
         lambda config: config["datasets"].append(dict(config["datasets"][0])),
         "datasets[1]",

@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from robustlaw.data import DatasetSpec, generate_dataset, mixture_centres, teacher_direction
+from robustlaw.data import (
+    DatasetSpec,
+    generate_dataset,
+    make_dataset,
+    mixture_centres,
+    subspace_basis,
+    teacher_direction,
+)
 from robustlaw.seeding import numpy_rng
 
 
@@ -69,3 +76,35 @@ def test_same_seed_same_data_other_seed_other_data():
     for name in first:
         assert np.array_equal(first[name], again[name])
     assert not np.array_equal(first["x_train"], other["x_train"])
+
+
+def test_subspace_points_lie_on_the_unit_sphere_of_one_m_dimensional_subspace_per_seed():
+    subspace = spec(distribution="subspace", intrinsic_dim=6, n=300, n_test=200)
+    arrays = generate_dataset(subspace)
+    x = np.concatenate([arrays["x_train"], arrays["x_test"]]).astype(np.float64)
+    assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-6)
+    singular = np.linalg.svd(x, compute_uv=False)
+    assert singular[5] > 0.3 * singular[0] and singular[6] < 1e-5 * singular[0]  # rank 6, train and test alike
+    basis = subspace_basis(subspace)
+    assert np.allclose(basis.T @ basis, np.eye(6)) and np.allclose(x @ basis @ basis.T, x, atol=1e-6)
+    # Uniform on that sphere: coordinates in the basis are isotropic, with variance 1/m each.
+    assert np.allclose(np.cov((x @ basis).T) * 6, np.eye(6), atol=0.25)
+    other = subspace_basis(spec(distribution="subspace", intrinsic_dim=6, seed=4))
+    assert np.linalg.svd(basis.T @ other, compute_uv=False).max() < 0.99  # another seed, another subspace
+
+
+def test_a_subspace_mixture_stays_in_its_subspace_and_teacher_labels_work_there():
+    mixed = spec(distribution="subspace", intrinsic_dim=3, n=500, components=4, labels="teacher", sigma=0.5)
+    x = generate_dataset(mixed)["x_train"].astype(np.float64)
+    basis = subspace_basis(mixed)
+    assert np.allclose(x @ basis @ basis.T, x, atol=1e-6)
+    assert np.mean(np.sum(x**2, 1)) == pytest.approx(1.0, rel=0.1)
+
+
+def test_every_dataset_records_its_intrinsic_dimension_and_the_estimates():
+    common = dict(n=400, d=40, n_test=10, labels="random_sign", sigma=1.0, components=1, seed=0, eps=0.99)
+    _, full = make_dataset(common | {"distribution": "gaussian"})
+    _, low = make_dataset(common | {"distribution": "subspace", "intrinsic_dim": 5})
+    assert full["d_intrinsic"] == 40 and low["d_intrinsic"] == 5 and low["intrinsic_dim"] == 5
+    assert low["d_pca90"] <= 5 < full["d_pca90"] and low["d_mle"] < 6 < full["d_mle"]
+    assert low["d_mle_neighbours"] == 20 and low["intrinsic_points"] == 400

@@ -23,8 +23,8 @@ from robustlaw.grid import CLOSED_FORM, FIGURE_NAMES, build_grid, noise_variance
 from robustlaw.lawfit import frontier, law_fits
 from robustlaw.models import parameter_count
 
-EXAMPLE_CONFIGS = ("config.yaml", "config/digits.yaml")
-# Every trainer method, control kind and label model, two depths, seven colours, four datasets (two rows
+EXAMPLE_CONFIGS = ("config.yaml", "config/digits.yaml", "config/intrinsic.yaml")
+# Every trainer method, control kind and label model, two depths, seven colours, five datasets (two rows
 # of panels): the most a figure draws.
 EVERY_KIND = {
     "datasets": [
@@ -32,6 +32,7 @@ EVERY_KIND = {
         {"distribution": "hypercube", "n": 100, "d": 20, "labels": "random_sign"},
         {"distribution": "sphere", "n": 64, "d": 16, "labels": "random_sign"},
         {"distribution": "sphere", "n": 300, "d": 30, "labels": "random_sign", "components": 2},
+        {"distribution": "subspace", "intrinsic_dim": 4, "n": 100, "d": 20, "labels": "random_sign"},
     ],
     "models": [{"depth": 2, "widths": [1, 4, 16, 64, 256]}, {"depth": 3, "widths": [2, 8, 32]}],
     "trainers": [
@@ -53,6 +54,7 @@ def example_tables(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     for run in grid.runs:
         data, model = grid.datasets[run["dataset"]], grid.models[run["model"]]
         n, d, width, family = data["n"], data["d"], model["width"], model["family"]
+        m = data.get("intrinsic_dim") or (12 if data["distribution"] in ("digits", "mnist") else d)
         if family == "mlp":
             p = p_eff = parameter_count(d, width, model["depth"])
         else:
@@ -73,6 +75,8 @@ def example_tables(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
                 "fitted": fitted, "lip_upper": upper, "lip_lower": max(upper * rng.uniform(0.3, 0.9), l_sep),
                 "l_sep": l_sep,
                 "p_over_nd": p / (n * d), "law_sqrt_nd_over_p": math.sqrt(n * d / p),
+                "d_intrinsic": float(m), "d_pca90": m, "d_mle": m - 1.0, "d_mle_neighbours": 20,
+                "p_over_nd_intrinsic": p / (n * m), "law_sqrt_nd_intrinsic_over_p": math.sqrt(n * m / p),
             }
         )  # fmt: skip
     runs = pd.DataFrame(rows, columns=list(COLUMNS))

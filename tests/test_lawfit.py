@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from robustlaw.lawfit import frontier, law_fits
+from robustlaw.lawfit import frontier, law_fits, local_slopes
 
 
 def synthetic_runs(slope: float, prefactor: float, noise: float, seeds: int = 5) -> pd.DataFrame:
@@ -18,7 +18,8 @@ def synthetic_runs(slope: float, prefactor: float, noise: float, seeds: int = 5)
                 dict(dataset="synthetic", family="mlp", depth=2, trainer="plain", seed=seed, width=width, n=n, d=d,
                      model=f"relu2-k{width}",
                      p=p, p_eff=p, p_over_nd=p / (n * d), fitted=True, lip_upper=lip, lip_lower=lip / 1.01,
-                     l_sep=1.2, law_sqrt_nd_over_p=np.sqrt(n * d / p), distribution="sphere", labels="random_sign")
+                     l_sep=1.2, law_sqrt_nd_over_p=np.sqrt(n * d / p), distribution="sphere", labels="random_sign",
+                     d_intrinsic=float(d))
             )  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -62,3 +63,39 @@ def test_frontier_takes_the_smallest_certified_upper_bound_at_each_p():
     assert len(best) == 6
     assert set(best.loc[best["p"] == 40 * 200, "trainer"]) == {"plain"}
     assert set(best.loc[best["p"] != 40 * 200, "trainer"]) == {"smooth"}
+
+
+def test_the_fit_against_p_over_n_d_intrinsic_keeps_the_slope_and_moves_the_prefactor_to_p_equal_n_m():
+    runs = synthetic_runs(-0.5, 3.0, noise=0.05).assign(d_intrinsic=50.0)
+    upper = law_fits(runs, min_p_over_n=1.0, resamples=200).query("side == 'upper'").iloc[0]
+    # Lip = 3 (p/(nd))^-1/2 = 3 sqrt(d/m) (p/(nm))^-1/2: at p = n m, a quarter of n d, Lip is 3 sqrt(4) = 6.
+    assert upper["prefactor_intrinsic"] == pytest.approx(6.0, rel=0.05)
+    assert upper["prefactor_intrinsic_low"] < upper["prefactor_intrinsic"] < upper["prefactor_intrinsic_high"]
+    in_m = np.polyfit(np.log(runs["p"] / (runs["n"] * 50.0)), np.log(runs["lip_upper"]), 1)
+    assert upper["prefactor_intrinsic"] == pytest.approx(np.exp(in_m[1]), rel=1e-9)
+
+
+def test_local_slopes_follow_a_curve_that_steepens_then_settles_at_minus_one_half():
+    # Lip = 3 x^-1/2 (1 + x0/x): slope -1/2 - 1 / (1 + x/x0), steep near the threshold, -1/2 far from it.
+    runs = synthetic_runs(-0.5, 3.0, noise=0.0)
+    x0 = 0.005
+    runs["lip_upper"] = 3.0 * runs["p_over_nd"] ** -0.5 * (1 + x0 / runs["p_over_nd"])
+    runs["lip_lower"] = runs["lip_upper"] / 1.01
+    local = local_slopes(runs, min_p_over_n=1.0, resamples=50).query("side == 'upper'")
+    assert list(local["width_low"]) == [10, 20, 40, 80] and list(local["width_high"]) == [40, 80, 160, 320]
+    slopes = local["slope"].to_numpy()
+    assert np.all(np.diff(slopes) > 0) and slopes[0] < -0.65 and slopes[-1] == pytest.approx(-0.5, abs=0.05)
+    assert local["in_window"].tolist() == [True, True, True, True] and local["below_cap"].all()
+    # Noise-free seeds agree, so every resample gives the same slope.
+    assert np.allclose(local["slope_low"], slopes) and np.allclose(local["slope_high"], slopes)
+
+
+def test_local_slopes_skip_unfitted_runs_and_flag_windows_past_the_quadratic_cap():
+    runs = synthetic_runs(-0.5, 3.0, noise=0.0).assign(family="even_ntk")
+    runs.loc[runs["width"] == 20, "fitted"] = False
+    cap = 200 * 201 // 2
+    runs["p_eff"] = np.minimum(runs["p"] - runs["width"] * (runs["width"] - 1) // 2, cap)
+    runs.loc[runs["width"] >= 200, "p_eff"] = cap
+    local = local_slopes(runs, min_p_over_n=1.0, resamples=20).query("side == 'upper'")
+    assert list(local["width_low"]) == [10, 40, 80] and local["below_cap"].tolist() == [True, True, False]
+    assert local["slope"].to_numpy() == pytest.approx(-0.5)

@@ -7,6 +7,7 @@ import yaml
 from helpers import TINY, planned_jobs, snakemake
 
 from robustlaw.aggregate import COLUMNS
+from robustlaw.columns import LOCAL_SLOPE_COLUMNS
 from robustlaw.grid import FIGURE_NAMES
 
 
@@ -57,6 +58,10 @@ def test_law_fit_frontier_and_figures_are_written(finished_run):
     assert sorted(frontier["p"]) == sorted(fitted["p"].unique())
     for row in frontier.itertuples():
         assert row.lip_upper == fitted.loc[fitted["p"] == row.p, "lip_upper"].min()
+    assert (runs["d_intrinsic"] == runs["d"]).all() and (runs["d_pca90"] <= runs["d"]).all()
+    local = pd.read_parquet(results / "local_slopes.parquet")
+    # Only the control fits at two neighbouring widths (8, 16); the networks fit at width 16 alone.
+    assert list(local.columns) == list(LOCAL_SLOPE_COLUMNS) and set(local["series"]) == {"even_ntk"}
     for figure in FIGURE_NAMES:
         for extension in ("png", "svg"):
             assert (results / "figures" / f"{figure}.{extension}").stat().st_size > 10_000
@@ -83,8 +88,10 @@ def test_fresh_runs_give_byte_identical_parquet_and_figures(workflow, finished_r
         "runs.parquet",
         "law_fit.parquet",
         "frontier.parquet",
+        "local_slopes.parquet",
         "figures/lipschitz_vs_p.png",
         "figures/lipschitz_vs_p.svg",
+        "figures/law_ratio.png",
     ):
         assert (tmp_path / "results" / name).read_bytes() == (finished_run / "results" / name).read_bytes()
 

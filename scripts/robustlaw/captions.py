@@ -146,7 +146,8 @@ def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dic
         "falls further behind it as p grows; the value at p = nD (grey dashed, x = 1) is how far from O(1) the "
         "fit is where the law first allows it. Black line: the law with prefactor 1; black dotted: the data floor "
         "L_sep in these units (no interpolant goes below it); grey dash-dotted: p = n; grey dotted: p = n D' for "
-        f"the other dimension D'. {key}\n\n{data}"
+        "the other dimension D'. Where d_intrinsic = d the lower panel would repeat the upper one and says so "
+        f"instead. {key}\n\n{data}"
     )
     return {
         "lipschitz_vs_p": lipschitz,

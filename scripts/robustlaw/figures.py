@@ -418,7 +418,8 @@ def law_ratio_panel(axis: plt.Axes, part: pd.DataFrame, scale: tuple[str, str, s
     axis.plot(span, first["l_sep"] * np.sqrt(span), **FLOOR, gid=REFERENCE)
     axis.axvline(1 / own, **AT_N, gid=REFERENCE)
     axis.axvline(1.0, **AT_ND, gid=REFERENCE)
-    axis.axvline(other / own, **AT_OTHER, gid=REFERENCE)
+    if other != own:
+        axis.axvline(other / own, **AT_OTHER, gid=REFERENCE)
     axis.set(xscale="log", yscale="log", xlabel=label, ylabel=f"Lip(f) / sqrt(n {dimension} / p)\n({LIP_UNIT})")
 
 
@@ -431,11 +432,13 @@ def law_ratio_figure(runs: pd.DataFrame, style: Style) -> plt.Figure:
     for (top, bottom), name in zip(pairs, datasets, strict=True):
         part = runs[runs["dataset"] == name]
         for axis, scale in zip((top, bottom), LAW_RATIO_SCALES, strict=True):
-            axis.set(title=f"{dataset_title(part)}, d_intrinsic = {part['d_intrinsic'].iloc[0]:.3g}")
+            axis.set(title=f"{dataset_title(part)}\nd_intrinsic = {part['d_intrinsic'].iloc[0]:.3g}")
             fitted = part[part["fitted"] & np.isfinite(part["lip_upper"])]
-            if fitted.empty or not np.isfinite(part[scale[1]]).all():
+            same = axis is bottom and part["d_intrinsic"].iloc[0] == part["d"].iloc[0]
+            if fitted.empty or same or not np.isfinite(part[scale[1]]).all():
                 axis.set(xlabel=scale[3], xticks=[], yticks=[])
-                note(axis, "no model met the fit criterion" if fitted.empty else "d_intrinsic not estimated")
+                reason = "d_intrinsic = d: the panel above" if same else "d_intrinsic not estimated"
+                note(axis, "no model met the fit criterion" if fitted.empty else reason)
                 continue
             law_ratio_panel(axis, part, scale, style)
     drawn = runs[runs["fitted"] & np.isfinite(runs["lip_upper"])]
@@ -447,8 +450,9 @@ def law_ratio_figure(runs: pd.DataFrame, style: Style) -> plt.Figure:
         Line2D([], [], **FLOOR, label=r"data floor $L_{sep}$, in these units"),
         Line2D([], [], **AT_N, label="p = n (interpolation threshold)"),
         Line2D([], [], **AT_ND, label="p = n d (top), p = n d_intrinsic (bottom)"),
-        Line2D([], [], **AT_OTHER, label="p = n d_intrinsic (top), p = n d (bottom)"),
     ]
+    if (runs["d_intrinsic"] != runs["d"]).any():
+        handles.append(Line2D([], [], **AT_OTHER, label="p = n d_intrinsic (top), p = n d (bottom)"))
     shared_legend(figure, handles)
     return figure
 
