@@ -54,6 +54,16 @@ TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
     *((name, EXACT) for name in ("depth", "max_steps", "smooth_steps")),  # integers, float where some are null
     *((name, EXACT) for name in ("p_over_nd", "law_sqrt_nd_over_p", "window_low")),
     ("span_*", Tolerance(0.0, 0.0, "p/(nd) of the fitted runs at the window's ends: config values")),
+    ("p_over_nd_low", EXACT),
+    ("p_over_nd_high", EXACT),
+    ("p_over_nd_centre", EXACT),
+    # Not measured: neighbour distances from a float64 matrix product, summed in another order on
+    # another kernel path; the estimate averages logs of their ratios. For synthetic data
+    # d_intrinsic is a config value and these are exact.
+    *(
+        (name, Tolerance(1e-9, 0.0, "intrinsic-dimension estimate from float64 neighbour distances"))
+        for name in ("d_mle", "d_intrinsic", "p_over_nd_intrinsic", "law_sqrt_nd_intrinsic_over_p")
+    ),
     ("l_sep", Tolerance(1e-12, 0.0, "a float64 maximum of secants over the data: measured equal, a few ulps allowed")),
     ("window_high", Tolerance(1e-12, 0.0, "1 / l_sep^2: the noise of l_sep")),
     # The LipSDP bound stops its optimisation after a fixed number of steps, wherever rounding has
