@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from robustlaw.controls import effective_parameter_count
 from robustlaw.lawfit import frontier, law_fits, local_slopes
 
 
@@ -99,3 +100,13 @@ def test_local_slopes_skip_unfitted_runs_and_flag_windows_past_the_quadratic_cap
     local = local_slopes(runs, min_p_over_n=1.0, resamples=20).query("side == 'upper'")
     assert list(local["width_low"]) == [10, 40, 80] and local["below_cap"].tolist() == [True, True, False]
     assert local["slope"].to_numpy() == pytest.approx(-0.5)
+
+
+def test_a_quadratic_form_on_subspace_data_is_capped_by_the_subspace_not_by_d():
+    runs = synthetic_runs(-0.5, 3.0, noise=0.0).assign(family="even_ntk", distribution="subspace", d_intrinsic=20.0)
+    # As fit_control records it: on a 20-dimensional subspace the forms span at most 20 * 21 / 2 = 210.
+    runs["p_eff"] = [effective_parameter_count("even_ntk", 20, width) for width in runs["width"]]
+    upper = law_fits(runs, min_p_over_n=1.0, resamples=20).query("side == 'upper'").iloc[0]
+    assert upper["widths"] == 1 and np.isnan(upper["slope"])  # only width 10 (p_eff 155) is below the cap
+    local = local_slopes(runs, min_p_over_n=1.0, resamples=20).query("side == 'upper'")
+    assert not local["below_cap"].any()

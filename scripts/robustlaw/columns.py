@@ -30,7 +30,7 @@ RUN_COLUMNS: dict[str, tuple[str, str]] = {
     "depth": ("layers", "weight matrices of an mlp (null for controls)"),
     "width": ("units", "hidden width k (controls: number of random features)"),
     "p": ("parameters", "exact number of trained parameters"),
-    "p_eff": ("parameters", "dimension of the function space reached (p except for even_ntk)"),
+    "p_eff": ("parameters", "dimension of the function space reached on the data's span (p except for even_ntk)"),
     "method": (NONE, "training method: plain, weight_decay, gradient_penalty, adversarial, closed_form"),
     "optimizer": (NONE, "full-batch optimiser"),
     "learning_rate": (NONE, "optimiser step size"),
@@ -115,7 +115,11 @@ LOCAL_SLOPE_COLUMNS: dict[str, tuple[str, str]] = {
     "p_over_nd_high": (NONE, "p/(nd) of width_high"),
     "p_over_nd_centre": (NONE, "geometric mean of p_over_nd_low and p_over_nd_high, where the slope is read"),
     "p_eff_high": ("parameters", "p_eff of width_high"),
-    "below_cap": (NONE, "every width of the window has p_eff below d(d+1)/2 (always true but for even_ntk)"),
+    "below_cap": (
+        NONE,
+        "every width of the window has p_eff below m(m+1)/2, m = d or the subspace's dimension "
+        "(always true but for even_ntk)",
+    ),
     "in_window": (NONE, "the whole local window lies inside law_fit.parquet's fit window"),
     "points": ("runs", "fitted runs with a finite bound in the local window"),
     "seeds": (NONE, "distinct seeds among them"),

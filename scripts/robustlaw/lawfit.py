@@ -3,7 +3,8 @@
 For each (dataset, model series, trainer) the fit is log Lip = a + b log(p/(nd)) by least squares
 over the fitted runs inside the window where slope -1/2 can show: from p = min_p_over_n * n
 (past the interpolation peak) to p/(nd) = 1/L_sep^2 (where sqrt(nd/p) meets the data floor),
-and for quadratic forms only while p_eff is below its cap d(d+1)/2. Intervals come from
+and for quadratic forms only while p_eff is below its cap m(m+1)/2 (m = d, or the subspace's
+dimension for subspace data). Intervals come from
 resampling whole seeds with replacement. The same fit against p/(n d_intrinsic) has the same
 slope and the prefactor C' = C (d_intrinsic/d)^b: the fitted Lip at p = n d_intrinsic.
 
@@ -37,10 +38,15 @@ def fit_window(runs: pd.DataFrame, min_p_over_n: float) -> tuple[float, float]:
     return min_p_over_n / d, 1.0 / l_sep**2
 
 
+def below_cap(runs: pd.DataFrame) -> pd.Series:
+    """False for a quadratic form whose p_eff has reached m(m+1)/2, m the dimension of the data's
+    linear span: the subspace's for subspace data, d for all others."""
+    span = np.where(runs["distribution"] == "subspace", runs["d_intrinsic"], runs["d"])
+    return (runs["family"] != "even_ntk") | (runs["p_eff"] < span * (span + 1) // 2)
+
+
 def in_window(runs: pd.DataFrame, low: float, high: float) -> pd.Series:
-    cap = runs["d"] * (runs["d"] + 1) // 2
-    below_cap = (runs["family"] != "even_ntk") | (runs["p_eff"] < cap)
-    return runs["fitted"] & runs["p_over_nd"].between(low, high) & below_cap
+    return runs["fitted"] & runs["p_over_nd"].between(low, high) & below_cap(runs)
 
 
 def power_law(ratio: np.ndarray, lipschitz: np.ndarray) -> tuple[float, float]:
@@ -120,9 +126,7 @@ def local_slopes(runs: pd.DataFrame, min_p_over_n: float, resamples: int) -> pd.
     rows = []
     for (dataset, series, trainer), group in with_series(runs).groupby(list(SERIES_KEYS), sort=True):
         low, high = fit_window(group, min_p_over_n)
-        inside = in_window(group, low, high)
-        cap = group["d"] * (group["d"] + 1) // 2
-        group = group.assign(inside=inside, below_cap=(group["family"] != "even_ntk") | (group["p_eff"] < cap))
+        group = group.assign(inside=in_window(group, low, high), below_cap=below_cap(group))
         for side, column in SIDES.items():
             points = group[group["fitted"] & np.isfinite(group[column])]
             for window in local_windows(points):

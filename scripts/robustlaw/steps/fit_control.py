@@ -64,7 +64,8 @@ def fit_seed(
         test_mse = float(torch.mean((model(x_test) - y_test) ** 2))
     outcome = FitOutcome(
         p=control_parameter_count(kind, d, width),
-        p_eff=effective_parameter_count(kind, d, width),
+        # Data in an m-dimensional subspace see only the model's restriction to it.
+        p_eff=effective_parameter_count(kind, meta.get("intrinsic_dim") or d, width),
         target_mse=target_mse,
         train_mse=train_mse,
         test_mse=test_mse,
