@@ -444,15 +444,15 @@ def law_ratio_figure(runs: pd.DataFrame, style: Style) -> plt.Figure:
     drawn = runs[runs["fitted"] & np.isfinite(runs["lip_upper"])]
     handles = key_handles(style, list(drawn["key"])) + series_handles(style, list(drawn["series"]))
     handles += [
-        Line2D([], [], color="0.45", lw=6, alpha=0.25, label="band: medians of the certified bracket"),
+        Line2D([], [], color="0.45", lw=6, alpha=0.25, label="band: medians of the bracket"),
         Line2D([], [], color="0.3", marker=SIDE_MARKERS["upper"], label="median certified upper bound"),
         Line2D([], [], **LAW, label="the law with prefactor 1"),
-        Line2D([], [], **FLOOR, label=r"data floor $L_{sep}$, in these units"),
+        Line2D([], [], **FLOOR, label=r"data floor $L_{sep}$"),
         Line2D([], [], **AT_N, label="p = n (interpolation threshold)"),
-        Line2D([], [], **AT_ND, label="p = n d (top), p = n d_intrinsic (bottom)"),
+        Line2D([], [], **AT_ND, label="p = n D, D = d or d_intrinsic (x = 1)"),
     ]
     if (runs["d_intrinsic"] != runs["d"]).any():
-        handles.append(Line2D([], [], **AT_OTHER, label="p = n d_intrinsic (top), p = n d (bottom)"))
+        handles.append(Line2D([], [], **AT_OTHER, label="p = n D', the other dimension"))
     shared_legend(figure, handles)
     return figure
 
