@@ -215,7 +215,7 @@ def pattern_pursuit(model: MLP, points: torch.Tensor, rounds: int) -> torch.Tens
     so the best pattern for v has s_j = [c_j > 0]; past k = d most such patterns are unrealisable.
     Each round takes v = grad f(x) / ||grad f(x)||, finds the point realising as much of that
     pattern as it can (`hinge_realisation`, one LP per margin), and moves to the best true gradient
-    norm among multiples of the LP solutions, if larger. Were the LP exact, ||grad f(x')| >=
+    norm among multiples of the LP solutions, if larger. Were the relaxation exact, ||grad f(x')|| >=
     v . grad f(x') >= ||grad f(x)||: an ascent in the norm that jumps across many hyperplanes at once,
     where the region walk crosses one. Returns each start's best point.
     """
