@@ -10,13 +10,20 @@
 Every estimator runs on one thread, as the workflow runs them. For two-layer nets the column
 fgl_low is a lower estimate of FGL, the maximum of ||W^T diag(s) a|| over all 2^k patterns, realisable
 or not (1-flip hill climbing from 64 random patterns): no weight-only bound can go below FGL, so
-upper / fgl_low is the part of the gap a weight-only bound cannot close. Prints a table; writes nothing.
+upper / fgl_low is the part of the gap a weight-only bound cannot close. The column no_pursuit is the
+lower end without the pattern pursuit (the best other certified lower bound): the lower end before it.
+Prints a table and the load average (timings on a busy machine are not speeds); writes nothing.
 
     .venv/bin/python benchmarks/lipschitz_estimators.py [--suites widths rf depth lowd] [--widths 64 ...]
+        [--rf-pursuit STARTS ROUNDS]
+
+The pattern pursuit solves LPs with k constraints: at k = 12,800 each takes a minute or more, so the
+rf suite gives it its own budget (--rf-pursuit; the config's defaults if left out).
 """
 
 import argparse
 import itertools
+import os
 import time
 
 import torch
@@ -32,7 +39,7 @@ from robustlaw.seeding import torch_generator
 from robustlaw.settings import lipschitz_settings, trainer_settings
 from robustlaw.train import TrainSpec, train_full_batch
 
-TIMED = ("spectral_product", "liplt", "lipsdp", "branch_and_bound", "search", "training_secant")
+TIMED = ("spectral_product", "liplt", "lipsdp", "branch_and_bound", "search", "pattern_pursuit", "training_secant")
 
 
 def sphere_data(n: int, d: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -47,13 +54,20 @@ def fgl_lower_estimate(model: MLP) -> float:
     return float(torch.sum((patterns @ gram) * patterns, dim=1).max()) ** 0.5
 
 
-def report(label: str, model: MLP, x_train, x_test, exact: float | None = None) -> None:
+def report(label: str, model: MLP, x_train, x_test, exact: float | None = None, **settings) -> None:
     start = time.perf_counter()
-    result = lipschitz_bracket(model, BracketSpec.from_settings(lipschitz_settings(), seed=0), x_train, x_test)
+    spec = BracketSpec.from_settings(lipschitz_settings(**settings), seed=0)
+    result = lipschitz_bracket(model, spec, x_train, x_test)
     total = time.perf_counter() - start
     seconds, bracket = result["seconds"], result["bracket"]
     cells = [label, model.parameter_count(), *(f"{seconds.get(key, float('nan')):.2f}" for key in TIMED)]
     fgl = f"{fgl_lower_estimate(model):9.4f}" if len(model.layers) == 2 else f"{'-':>9}"
+    others = [
+        value
+        for key, value in bracket.items()
+        if key.startswith("lip_lower_")
+        and key not in ("lip_lower_method", "lip_lower_sampled_gradient", "lip_lower_pattern_pursuit")
+    ]
     truth = (
         ""
         if exact is None
@@ -61,8 +75,9 @@ def report(label: str, model: MLP, x_train, x_test, exact: float | None = None) 
     )
     print(
         " ".join(f"{cell:>11}" for cell in cells),
-        f"{total:8.2f} {bracket['lip_lower']:9.4f} {bracket['lip_upper']:9.4f} {bracket['lip_ratio']:7.4f} {fgl}",
-        f"{bracket['lip_upper_method']:>16}{truth}",
+        f"{total:8.2f} {max(others):10.4f} {bracket['lip_lower']:9.4f} {bracket['lip_upper']:9.4f}",
+        f"{bracket['lip_ratio']:7.4f} {fgl} {bracket['lip_upper_method']:>16}{truth}",
+        f"load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
 
@@ -91,12 +106,13 @@ def main() -> None:
     parser.add_argument("--widths", type=int, nargs="+", default=[64, 128, 256, 512, 1024, 2048, 4096])
     parser.add_argument("--rf-width", type=int, default=12800)
     parser.add_argument("--depth-widths", type=int, nargs="+", default=[64])
+    parser.add_argument("--rf-pursuit", type=int, nargs=2, metavar=("STARTS", "ROUNDS"))
     args = parser.parse_args()
     configure_torch(1)
     header = ("model", "p", *(f"{key[:9]}_s" for key in TIMED))
     print(
         " ".join(f"{name:>11}" for name in header),
-        f"{'total_s':>8} {'lower':>9} {'upper':>9} {'ratio':>7} {'fgl_low':>9} {'upper by':>16}",
+        f"{'total_s':>8} {'no_pursuit':>10} {'lower':>9} {'upper':>9} {'ratio':>7} {'fgl_low':>9} {'upper by':>16}",
     )
     if "widths" in args.suites or "depth" in args.suites:
         x_train, y_train, x_test = sphere_data(256, 128)
@@ -110,7 +126,12 @@ def main() -> None:
     if "rf" in args.suites:
         x_rf, y_rf, x_rf_test = sphere_data(400, 200)
         model = random_features_interpolator(x_rf, y_rf, args.rf_width, torch_generator("benchmark-rf"))
-        report(f"rf-k{args.rf_width}", model, x_rf, x_rf_test)
+        budget = (
+            {}
+            if args.rf_pursuit is None
+            else dict(zip(("pursuit_starts", "pursuit_rounds"), args.rf_pursuit, strict=True))
+        )
+        report(f"rf-k{args.rf_width}", model, x_rf, x_rf_test, **budget)
     if "lowd" in args.suites:
         for d in (2, 3, 4):
             model = random_two_layer(d, 20 * d, 0)

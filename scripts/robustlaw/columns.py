@@ -4,7 +4,7 @@ Written into each file's schema metadata, so a table explains itself without thi
 """
 
 NONE = "-"
-LOWER_METHODS = ("sampled_gradient", "certified_search", "training_secant", "branch_and_bound")
+LOWER_METHODS = ("sampled_gradient", "certified_search", "training_secant", "branch_and_bound", "pattern_pursuit")
 UPPER_METHODS = (
     "spectral_product", "liplt", "lipsdp", "pattern_enumeration", "branch_and_bound", "eigenvalue", "path_norm",
     "discontinuity",

@@ -20,7 +20,14 @@ from .floor import max_pairwise_secant
 from .io import CheckpointError, load_checkpoint, load_dataset
 from .lipschitz_branch import branch_and_bound_two_layer
 from .lipschitz_exact import all_patterns_realisable, best_pattern_exhaustive
-from .lipschitz_lower import LowerSearchSpec, certified_secant, lower_bound
+from .lipschitz_lower import (
+    LowerSearchSpec,
+    best_certified,
+    certified_secant,
+    distinct_regions,
+    lower_bound,
+    pattern_pursuit,
+)
 from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
 from .models import MLP, GatedLinearModel, QuadraticModel
 from .seeding import torch_generator
@@ -112,6 +119,10 @@ def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, tim
     extra = None if exact_pattern is None else exact_pattern[None, :]
     found = timed("search", lambda: lower_bound(model, data_points, spec.lower, generator, extra))
     lowers.update({"sampled_gradient": found.sampled, "certified_search": found.certified})
+    if len(weights) == 2 and model.width > model.input_dim and spec.lower.pursuit_rounds > 0:
+        starts = distinct_regions(model, found.leaders, spec.lower.pursuit_starts)
+        pursued = timed("pattern_pursuit", lambda: pattern_pursuit(model, starts, spec.lower.pursuit_rounds))
+        lowers["pattern_pursuit"] = best_certified(model, pursued)
     return uppers, lowers, exact
 
 

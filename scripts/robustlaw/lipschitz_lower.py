@@ -6,10 +6,13 @@ each feeding the next: gradient norms at data and random points; softplus-surrog
 grad f into neighbouring regions; and, for two-layer nets, local search over activation patterns
 realised by least squares (k <= d) or a greedy walk across single hyperplanes (k > d). The best
 point is certified by a float64 secant |f(y) - f(x)| / ||y - x|| taken inside its linear region.
+Two-layer nets with k > d also get a pattern pursuit from the search's best points (its own column).
 """
 
 from dataclasses import dataclass
 
+import numpy as np
+import scipy.optimize
 import torch
 import torch.nn.functional as F
 
@@ -18,6 +21,11 @@ from .models import MLP, input_gradients
 
 # Adam's step size in the surrogate ascent: inputs have norm about 1, so steps of 0.01 resolve a region.
 ASCENT_LEARNING_RATE = 0.01
+# Hinge margins of the pursuit's linear programs, in units of distance to a hyperplane (data have
+# norm about 1), and the multiples of each LP solution tried: the margin fixes the solution's scale
+# only loosely, and the regions met along the ray through it differ.
+PURSUIT_MARGINS = (0.01, 0.1)
+PURSUIT_SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -33,12 +41,16 @@ class LowerSearchSpec:
     pattern_starts: int
     walk_rounds: int
     walk_candidates: int
+    pursuit_starts: int
+    pursuit_rounds: int
 
 
 @dataclass(frozen=True)
 class LowerBound:
     sampled: float
     certified: float
+    # The search's final points, best gradient norm first: starts for the pattern pursuit.
+    leaders: torch.Tensor
 
 
 def forward(model: MLP, x: torch.Tensor, sharpness: float | None = None) -> torch.Tensor:
@@ -172,6 +184,86 @@ def region_walk(model: MLP, points: torch.Tensor, rounds: int, candidates: int) 
     return points
 
 
+def hinge_realisation(normals: np.ndarray, offsets: np.ndarray, weights: np.ndarray, margin: float) -> np.ndarray:
+    """x minimising sum_j |c_j| max(0, margin - y_j dist_j(x)) with y_j = sign(c_j): a linear program.
+
+    dist_j(x) = normals_j . x + offsets_j is the signed distance to hyperplane j. Realising as much
+    of the pattern s_j = [c_j > 0] as possible, weighted by |c_j|, is a max-feasible-subsystem
+    problem (a weighted linear classification of the hyperplanes); the hinge is its convex
+    relaxation. HiGHS solves its dual, max sum_j l_j (margin - y_j offsets_j) subject to
+    sum_j l_j y_j normals_j = 0 and 0 <= l_j <= |c_j|, whose basis has d rows instead of k (half
+    the time at k = 512, d = 128); x is minus the multipliers of its d equalities. HiGHS is
+    deterministic, so reruns give the same point.
+    """
+    labels = np.where(weights > 0, 1.0, -1.0)
+    solution = scipy.optimize.linprog(
+        labels * offsets - margin,
+        A_eq=(labels[:, None] * normals).T,
+        b_eq=np.zeros(normals.shape[1]),
+        bounds=np.stack([np.zeros_like(weights), np.abs(weights)], axis=1),
+        method="highs",
+    )
+    if solution.status != 0:
+        raise RuntimeError(f"pattern pursuit: HiGHS did not solve the hinge LP: {solution.message}")
+    return -solution.eqlin.marginals
+
+
+def pattern_pursuit(model: MLP, points: torch.Tensor, rounds: int) -> torch.Tensor:
+    """Alternate a direction and the realisable pattern that best serves it (two-layer nets, k > d).
+
+    For a unit direction v, v . grad f(x) = sum_j c_j [w_j . x + b_j > 0] with c_j = a_j (v . w_j),
+    so the best pattern for v has s_j = [c_j > 0]; past k = d most such patterns are unrealisable.
+    Each round takes v = grad f(x) / ||grad f(x)||, finds the point realising as much of that
+    pattern as it can (`hinge_realisation`, one LP per margin), and moves to the best true gradient
+    norm among multiples of the LP solutions, if larger. Were the relaxation exact, ||grad f(x')|| >=
+    v . grad f(x') >= ||grad f(x)||: an ascent in the norm that jumps across many hyperplanes at once,
+    where the region walk crosses one. Returns each start's best point.
+    """
+    hidden, bias = model.layers[0].weight.detach(), model.layers[0].bias.detach()
+    weighted = model.layers[1].weight.detach().reshape(-1, 1) * hidden
+    lengths = torch.linalg.vector_norm(hidden, dim=1)
+    normals, offsets = (hidden / lengths[:, None]).numpy(), (bias / lengths).numpy()
+    scales = torch.tensor(PURSUIT_SCALES, dtype=torch.float64)
+    best = []
+    for x in points:
+        current = float(gradient_norms(model, x[None])[0])
+        for _ in range(rounds):
+            gradient = (F.linear(x, hidden, bias) > 0).to(torch.float64) @ weighted
+            weights = (weighted @ gradient).numpy()
+            solutions = torch.from_numpy(
+                np.stack([hinge_realisation(normals, offsets, weights, margin) for margin in PURSUIT_MARGINS])
+            )
+            trials = (solutions[:, None, :] * scales[None, :, None]).reshape(-1, x.shape[0])
+            norms = gradient_norms(model, trials)
+            index = int(torch.argmax(norms))
+            if float(norms[index]) <= current * (1 + 1e-12):
+                break
+            x, current = trials[index], float(norms[index])
+        best.append(x)
+    return torch.stack(best) if best else points
+
+
+def distinct_regions(model: MLP, points: torch.Tensor, count: int) -> torch.Tensor:
+    """The first `count` points (in order) that lie in different activation regions."""
+    patterns = torch.cat([z > 0 for z in hidden_preactivations(model, points)], dim=1).numpy()
+    seen, kept = set(), []
+    for index, pattern in enumerate(patterns):
+        key = np.packbits(pattern).tobytes()
+        if key not in seen and len(kept) < count:
+            seen.add(key)
+            kept.append(index)
+    return points[kept]
+
+
+def best_certified(model: MLP, candidates: torch.Tensor) -> float:
+    """The secant certificate of the candidate with the largest gradient norm that has one (else 0)."""
+    for index in torch.argsort(gradient_norms(model, candidates), descending=True):
+        secant = certified_secant(model, candidates[index])
+        if secant is not None:
+            return secant
+    return 0.0
+
+
 def hidden_preactivations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
     values = []
     for layer in model.layers[:-1]:
@@ -247,10 +339,5 @@ def lower_bound(
         walked = region_walk(model, torch.cat([candidates, top]), spec.walk_rounds, spec.walk_candidates)
         candidates = torch.cat([candidates, walked])
     candidates = line_search(model, torch.cat([candidates, top]), spec.line_search_rounds)
-
-    order = torch.argsort(gradient_norms(model, candidates), descending=True)
-    for index in order:
-        secant = certified_secant(model, candidates[index])
-        if secant is not None:
-            return LowerBound(sampled=sampled, certified=secant)
-    return LowerBound(sampled=sampled, certified=0.0)
+    leaders = candidates[torch.argsort(gradient_norms(model, candidates), descending=True)]
+    return LowerBound(sampled=sampled, certified=best_certified(model, leaders), leaders=leaders)
