@@ -352,3 +352,19 @@ def test_the_digits_example_config_is_valid(workflow, tmp_path):
     example = yaml.safe_load((ROOT / "config" / "digits.yaml").read_text())
     jobs = planned_jobs(workflow, tmp_path, config=example)
     assert jobs["generate_data"] == 1 and jobs["train"] == 7  # one per width, both seeds in it
+
+
+@pytest.mark.parametrize(
+    "name, trainings",
+    [
+        ("mnist.yaml", 6 * 3),  # widths x trainers, one seed each
+        ("mnist-paper.yaml", 2 * 13 * 4),  # depths x widths x trainers, all five seeds in each job
+    ],
+)
+def test_the_mnist_example_configs_plan_their_studies_without_any_file(workflow, tmp_path, name, trainings):
+    example = yaml.safe_load((ROOT / "config" / name).read_text())
+    assert "path" not in example["datasets"][0]
+    jobs = planned_jobs(workflow, tmp_path, config=example)
+    series = len(example["trainers"])
+    assert jobs["generate_data"] == 1 and jobs["train"] == trainings
+    assert jobs["lipschitz"] == series and jobs["robustness"] == series and jobs["robustness_table"] == 1
