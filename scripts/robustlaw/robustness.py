@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from .columns import SPLITS
-from .models import GatedLinearModel, QuadraticModel, input_gradients
+from .models import GatedLinearModel, QuadraticModel
 from .seeding import torch_generator
 
 # The attack steps this much past the linearised decision boundary, so that a point whose
@@ -99,6 +99,17 @@ def step_cap(radius: float, step: int) -> float:
     return radius * max(2.0 * STEP_DECAY**step, 0.05)
 
 
+def margins_and_gradients(
+    model: torch.nn.Module, x: torch.Tensor, signs: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """s f(x) and its gradient in x, from one forward and one backward pass."""
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        margin = signs * model(x)
+        (gradient,) = torch.autograd.grad(margin.sum(), x)
+    return margin.detach(), gradient
+
+
 def pgd_flips(
     model: torch.nn.Module, x: torch.Tensor, signs: torch.Tensor, radius: float, steps: int, starts: torch.Tensor
 ) -> torch.Tensor:
@@ -108,20 +119,22 @@ def pgd_flips(
     Margin-aware steps: each step moves against the margin's gradient by the distance to the
     linearised boundary (plus OVERSHOOT), at most step_cap, then projects back onto the ball; on a
     linear f the first step lands on the exact minimal perturbation. A point counts as flipped once
-    any iterate flips it, and is then left where it is.
+    any iterate flips it, and leaves the batch.
     """
-    delta = starts.clone()
     found = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    active = torch.arange(len(x), device=x.device)
+    delta = starts.clone()
     for step in range(steps + 1):
-        moved = x + delta
-        gradient = input_gradients(model, moved) * signs[:, None]
-        margin = margins(model, moved, signs)
-        found |= ~(margin > 0)
-        if step == steps or found.all():
+        margin, gradient = margins_and_gradients(model, x[active] + delta, signs[active])
+        flipped = ~(margin > 0)
+        found[active[flipped]] = True
+        if step == steps or flipped.all():
             break
+        kept = ~flipped
+        active, delta, margin, gradient = active[kept], delta[kept], margin[kept], gradient[kept]
         norms = torch.linalg.vector_norm(gradient, dim=1)
         length = torch.clamp((1 + OVERSHOOT) * margin / norms.clamp_min(1e-300), max=step_cap(radius, step))
-        length = torch.where(found | (norms == 0), 0.0, length)
+        length = torch.where(norms == 0, 0.0, length)
         delta = project(delta - (length / norms.clamp_min(1e-300))[:, None] * gradient, radius)
     return found
 
@@ -138,15 +151,20 @@ def attack_flips(
     """Whether any restart of the attack flips each point x[where]. Restart 0 starts at the point itself;
     restart j > 0 at a uniform point of the ball drawn from a stream of its own (seed, split, radius, j),
     one start for every point of the split, so a point's attack does not depend on which other points
-    are attacked and more restarts can only flip more points."""
+    are attacked and more restarts can only flip more points. A restart attacks only the points that
+    the earlier ones left standing."""
     flipped = torch.zeros(len(where), dtype=torch.bool, device=x.device)
     for restart in range(spec.attack_restarts):
+        standing = (~flipped).nonzero().squeeze(1)
+        if not len(standing):
+            break
+        points = where[standing]
         if restart == 0:
-            starts = torch.zeros(len(where), x.shape[1], dtype=torch.float64, device=x.device)
+            starts = torch.zeros(len(points), x.shape[1], dtype=torch.float64, device=x.device)
         else:
             generator = torch_generator("robustness", spec.seed, split, radius, restart)
-            starts = random_in_ball(len(x), x.shape[1], radius, generator).to(x.device)[where]
-        flipped |= pgd_flips(model, x[where], signs[where], radius, spec.attack_steps, starts)
+            starts = random_in_ball(len(x), x.shape[1], radius, generator).to(x.device)[points]
+        flipped[standing] = pgd_flips(model, x[points], signs[points], radius, spec.attack_steps, starts)
     return flipped
 
 
