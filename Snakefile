@@ -1,5 +1,5 @@
 # robustlaw: the universal law of robustness (Bubeck & Sellke 2021) measured on trained networks.
-# Stages: data -> train -> lipschitz -> aggregate. See README.md.
+# Stages: data -> train -> lipschitz -> robustness -> aggregate. See README.md.
 
 
 # A config file is a whole study: config.yaml, the default reproduction, is read only when no
@@ -16,6 +16,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/lipschitz.smk"
+include: "rules/robustness.smk"
 include: "rules/aggregate.smk"
 
 
@@ -26,6 +27,7 @@ rule all:
         "results/law_fit.parquet",
         "results/frontier.parquet",
         "results/local_slopes.parquet",
+        "results/robustness.parquet",
         "results/timings.tsv",
         FIGURES,
         "results/MANIFEST.sha256",

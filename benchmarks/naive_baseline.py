@@ -2,7 +2,8 @@
 
 What a user without a workflow manager would write: a loop that starts one fresh Python process per
 dataset (draw it, compute its floor), then one per model to fit, i.e. per seed of every
-configuration (train or fit the model, then bracket its Lipschitz constant), then one for the
+configuration (train or fit the model, bracket its Lipschitz constant, measure its robust accuracy), then one
+for the
 tables, figures and manifest, `--jobs` processes at a time. Each process runs the pipeline's own
 steps in-process on the same files, so the results are the pipeline's;
 benchmarks/default_run.py times the two against each other and compares runs.parquet byte for byte.
@@ -32,8 +33,10 @@ from robustlaw.grid import (  # noqa: E402
     CLOSED_FORM,
     FIGURE_NAMES,
     MODEL_FOLDER,
+    ROBUSTNESS_FOLDER,
     SERIES_BRACKET_FOLDER,
     SERIES_MODEL_FOLDER,
+    SERIES_ROBUSTNESS_FOLDER,
     Grid,
     build_grid,
     data_settings,
@@ -43,14 +46,16 @@ from robustlaw.grid import (  # noqa: E402
 from robustlaw.steps import rule_job  # noqa: E402
 
 Steps = list[tuple[str, object]]
+# The figures step's inputs, by the names rules/aggregate.smk gives them.
+FIGURE_TABLES = {"runs": "runs", "fits": "law_fit", "frontier": "frontier", "robustness": "robustness"}
 # One process per seed: each writes its seed's timings to a file of its own.
 SEED_TIMINGS = "results/timings/{stage}/{dataset}/{trainer}/{model}/seed{seed}.tsv"
 
 
-def seed_timing_files(run: dict) -> tuple[str, str]:
-    """The timing files of one seed's fit and of its bracket."""
+def seed_timing_files(run: dict) -> tuple[str, str, str]:
+    """The timing files of one seed's fit, of its bracket and of its robust accuracy."""
     fit_stage = "fit_control" if run["trainer"] == CLOSED_FORM else "train"
-    return SEED_TIMINGS.format(stage=fit_stage, **run), SEED_TIMINGS.format(stage="lipschitz", **run)
+    return tuple(SEED_TIMINGS.format(stage=stage, **run) for stage in (fit_stage, "lipschitz", "robustness"))
 
 
 def dataset_steps(grid: Grid, dataset: str) -> Steps:
@@ -81,12 +86,12 @@ def dataset_steps(grid: Grid, dataset: str) -> Steps:
 
 
 def model_steps(config: dict, grid: Grid, run: dict) -> Steps:
-    """Fit one seed's model, then bracket it: the pipeline's steps with one model and one seed."""
+    """Fit one seed's model, bracket it, attack it: the pipeline's steps with one model and one seed."""
     series = {key: str(run[key]) for key in ("dataset", "trainer")}
     data = f"results/data/{run['dataset']}.safetensors"
     log = "{dataset}/{trainer}/{model}/seed{seed}.log".format(**run)
     one_model = [{"model": run["model"], "seeds": [run["seed"]], "spec": grid.models[run["model"]]}]
-    fit_timings, bracket_timings = seed_timing_files(run)
+    fit_timings, bracket_timings, robustness_timings = seed_timing_files(run)
     if run["trainer"] == CLOSED_FORM:
         fit = rule_job(
             "fit_control",
@@ -119,17 +124,31 @@ def model_steps(config: dict, grid: Grid, run: dict) -> Steps:
         wildcards=series,
         log=f"results/logs/lipschitz/{log}",
     )
-    return [(fit.rule, fit), ("lipschitz", bracket)]
+    robustness = rule_job(
+        "robustness",
+        inputs={"data": data, "brackets": SERIES_BRACKET_FOLDER.format(**run)},
+        outputs={"robustness": SERIES_ROBUSTNESS_FOLDER.format(**run), "timings": robustness_timings},
+        params={
+            "device": "cuda" if config["gpu"] else "cpu",
+            "models": SERIES_MODEL_FOLDER.format(**run),
+            "configurations": one_model,
+            "settings": config["robustness"],
+        },
+        wildcards=series,
+        log=f"results/logs/robustness/{log}",
+    )
+    return [(fit.rule, fit), ("lipschitz", bracket), ("robustness", robustness)]
 
 
 def summary_steps(config: dict, grid: Grid) -> Steps:
-    tables = {name: f"results/{name}.parquet" for name in ("runs", "law_fit", "frontier", "local_slopes")}
+    tables = {name: f"results/{name}.parquet" for name in ("runs", "law_fit", "frontier", "local_slopes", "robustness")}
     figures = {
         f"{figure}_{ext}": f"results/figures/{figure}.{ext}" for figure in FIGURE_NAMES for ext in ("png", "svg")
     }
     figures |= {f"{figure}_caption": f"results/figures/{figure}.rst" for figure in FIGURE_NAMES}
     records = run_files(grid.configurations, MODEL_FOLDER, ".json")
     brackets = run_files(grid.configurations, BRACKET_FOLDER, ".json")
+    robustness = run_files(grid.configurations, ROBUSTNESS_FOLDER, ".json")
     model_folders, bracket_folders = job_folders(grid.configurations)
     timings = [file for run in grid.runs for file in seed_timing_files(run)]
     aggregate_inputs = {
@@ -164,10 +183,21 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
             ),
         ),
         (
+            "robustness_table",
+            rule_job(
+                "robustness_table",
+                {},
+                {"table": tables["robustness"]},
+                {"records": robustness, "config": config},
+                {},
+                "results/logs/robustness_table.log",
+            ),
+        ),
+        (
             "figures",
             rule_job(
                 "figures",
-                {"runs": tables["runs"], "fits": tables["law_fit"], "frontier": tables["frontier"]},
+                {key: tables[name] for key, name in FIGURE_TABLES.items()},
                 figures,
                 {},
                 {},
@@ -180,7 +210,7 @@ def summary_steps(config: dict, grid: Grid) -> Steps:
                 "manifest",
                 {"files": result_files, "timings": ["results/timings.tsv", *timings]},
                 {"manifest": "results/MANIFEST.sha256", "timings": "results/MANIFEST-timings.sha256"},
-                {"run_files": [*checkpoints, *records, *brackets]},
+                {"run_files": [*checkpoints, *records, *brackets, *robustness]},
                 {},
                 "results/logs/manifest.log",
             ),

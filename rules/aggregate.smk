@@ -78,6 +78,7 @@ rule figures:
         runs="results/runs.parquet",
         fits="results/law_fit.parquet",
         frontier="results/frontier.parquet",
+        robustness="results/robustness.parquet",
         code=package_modules("figures"),
     output:
         **{
@@ -111,6 +112,7 @@ rule manifest:
             "results/law_fit.parquet",
             "results/frontier.parquet",
             "results/local_slopes.parquet",
+            "results/robustness.parquet",
             "results/report/config.html",
             "results/report/law_fit.html",
             *FIGURES,
@@ -119,7 +121,7 @@ rule manifest:
             *expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         ],
         timings=["results/timings.tsv", *TIMING_FILES],
-        folders=[*MODEL_FOLDERS, *BRACKET_FOLDERS],
+        folders=[*MODEL_FOLDERS, *BRACKET_FOLDERS, *ROBUSTNESS_FOLDERS],
         code=package_modules("manifest"),
     output:
         manifest="results/MANIFEST.sha256",
@@ -135,6 +137,6 @@ rule manifest:
         mem_mb=per_attempt(1000),
         runtime=per_attempt(10),
     params:
-        run_files=[*CHECKPOINTS, *RECORDS, *BRACKETS],
+        run_files=[*CHECKPOINTS, *RECORDS, *BRACKETS, *ROBUSTNESS_RECORDS],
     script:
         "../scripts/manifest.py"

@@ -55,15 +55,22 @@ def files(results, *patterns: str) -> list[str]:
 def test_manifests_list_every_result_and_the_timings_apart_and_verify(finished_run):
     results = finished_run / "results"
     patterns = ("*.parquet", "figures/*", "report/*.html", "models/**/*.*", "lipschitz/**/*.json", "data/*")
+    patterns += ("robustness/**/*.json",)
     assert listed(results) == files(results, *patterns)
     # Per stage, one timing file per configuration (and the table they make).
     timings = listed(results, TIMINGS_MANIFEST_NAME)
     assert timings == ["timings.tsv", *files(results, "timings/**/*.tsv")]
-    # One timing file per job: each trained configuration's, each dataset's controls', each series' brackets.
+    # One timing file per job: each trained configuration's, each dataset's controls', each series' brackets
+    # and robust accuracies.
     trained = [folder for folder in files(results, "models/*/*/*") if "/closed_form/" not in folder]
     controls, series = files(results, "models/*/closed_form"), files(results, "lipschitz/*/*")
-    assert trained and controls and series
-    assert len(timings) == 1 + len(trained) + len(controls) + len(series)
+    assert (
+        trained
+        and controls
+        and series
+        and files(results, "robustness/*/*") == [folder.replace("lipschitz/", "robustness/", 1) for folder in series]
+    )
+    assert len(timings) == 1 + len(trained) + len(controls) + 2 * len(series)
     checked = verify_results(results)
     assert (checked.problems, checked.differing_timings) == ([], [])
     command = ["sha256sum", "-c", "--quiet", MANIFEST_NAME, TIMINGS_MANIFEST_NAME]

@@ -15,15 +15,17 @@ from matplotlib.colors import to_hex
 from snakemake.utils import validate
 
 from robustlaw.aggregate import COLUMNS
-from robustlaw.captions import figure_captions
+from robustlaw.captions import figure_captions, robustness_captions
+from robustlaw.columns import ROBUSTNESS_COLUMNS
 from robustlaw.controls import control_parameter_count, effective_parameter_count
 from robustlaw.figure_check import figure_problems
-from robustlaw.figures import PALETTE, draw_figures, figure_style, with_keys
+from robustlaw.figures import PALETTE, figure_style, with_keys
 from robustlaw.grid import CLOSED_FORM, FIGURE_NAMES, build_grid, noise_variance
 from robustlaw.lawfit import frontier, law_fits
 from robustlaw.models import parameter_count
+from robustlaw.robust_figures import every_figure
 
-EXAMPLE_CONFIGS = ("config.yaml", "config/digits.yaml", "config/intrinsic.yaml")
+EXAMPLE_CONFIGS = ("config.yaml", "config/digits.yaml", "config/intrinsic.yaml", "config/mnist.yaml")
 # Every trainer method, control kind and label model, two depths, seven colours, five datasets (two rows
 # of panels): the most a figure draws.
 EVERY_KIND = {
@@ -43,10 +45,10 @@ EVERY_KIND = {
 }
 
 
-def example_tables(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(runs, law fits, frontier) shaped like a run of `config`: its grid of datasets, models, trainers
-    and seeds, with made-up outcomes: fitting from p ~ n on, Lip ~ 2 sqrt(nd/p) above the floor,
-    infinite for the discontinuous relu_ntk control."""
+def example_tables(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(runs, law fits, frontier, robustness) shaped like a run of `config`: its grid of datasets, models,
+    trainers and seeds, with made-up outcomes: fitting from p ~ n on, Lip ~ 2 sqrt(nd/p) above the floor,
+    infinite for the discontinuous relu_ntk control, robust accuracy falling with the radius."""
     validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
     grid = build_grid(config)
     rng = np.random.default_rng(0)
@@ -80,16 +82,37 @@ def example_tables(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
             }
         )  # fmt: skip
     runs = pd.DataFrame(rows, columns=list(COLUMNS))
-    return runs, law_fits(runs, config["law_fit"]["min_p_over_n"], 20), frontier(runs)
+    return runs, law_fits(runs, config["law_fit"]["min_p_over_n"], 20), frontier(runs), robustness(runs, config, rng)
 
 
-def tiny_tables(finished_run: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def robustness(runs: pd.DataFrame, config: dict, rng: np.random.Generator) -> pd.DataFrame:
+    """Made-up robust accuracies: certified <= attacked <= clean, both falling with the radius."""
+    rows = []
+    for run in runs.itertuples():
+        for split in ("train", "test"):
+            clean = rng.uniform(0.5, 1.0)
+            for radius in config["robustness"]["radii"]:
+                attacked = clean * np.exp(-radius * rng.uniform(1, 20))
+                rows.append(
+                    {
+                        **{key: getattr(run, key) for key in ("dataset", "model", "trainer", "seed")},
+                        "split": split, "radius": radius, "clean_accuracy": clean,
+                        "certified_accuracy": attacked * rng.uniform(0, 1), "attacked_accuracy": attacked,
+                    }
+                )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(ROBUSTNESS_COLUMNS))
+
+
+TABLE_NAMES = ("runs", "law_fit", "frontier", "robustness")
+
+
+def tiny_tables(finished_run: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     results = finished_run / "results"
-    return tuple(pd.read_parquet(results / f"{name}.parquet") for name in ("runs", "law_fit", "frontier"))
+    return tuple(pd.read_parquet(results / f"{name}.parquet") for name in TABLE_NAMES)
 
 
 @pytest.fixture(scope="module", params=["tiny run", *EXAMPLE_CONFIGS, "every kind"])
-def tables(request) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def tables(request) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     if request.param == "tiny run":
         return tiny_tables(request.getfixturevalue("finished_run"))
     if request.param == "every kind":
@@ -98,7 +121,7 @@ def tables(request) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 
 def test_every_named_figure_is_drawn_and_passes_the_checks(tables):
-    figures = draw_figures(*tables)
+    figures = every_figure(*tables)
     assert list(figures) == FIGURE_NAMES
     for name, draw in figures.items():
         figure = draw()
@@ -113,7 +136,7 @@ def test_a_trainer_or_control_has_one_colour_in_every_figure(tables):
     style = figure_style(runs)
     keys = set(with_keys(runs)["key"])
     assert set(style.colours) == keys and len(set(style.colours.values())) == len(keys)
-    for name, draw in draw_figures(*tables).items():
+    for name, draw in every_figure(*tables).items():
         figure = draw()
         try:
             legend = figure.legends[0]
@@ -130,7 +153,7 @@ def test_a_trainer_or_control_has_one_colour_in_every_figure(tables):
 
 def test_the_threshold_figure_has_a_titled_panel_pair_per_dataset(tables):
     runs = tables[0]
-    figure = draw_figures(*tables)["interpolation_threshold"]()
+    figure = every_figure(*tables)["interpolation_threshold"]()
     try:
         titles = [axis.get_title() for axis in figure.axes if axis.get_title()]
         assert len(titles) == runs["dataset"].nunique()
@@ -141,9 +164,10 @@ def test_the_threshold_figure_has_a_titled_panel_pair_per_dataset(tables):
 
 
 def test_captions_state_data_models_seeds_and_reference_lines(tables):
-    runs, fits, _ = tables
-    captions = figure_captions(runs, fits, figure_style(runs))
-    assert list(captions) == FIGURE_NAMES
+    runs, fits, _, robust = tables
+    style = figure_style(runs)
+    captions = figure_captions(runs, fits, style) | robustness_captions(runs, fits, robust, style)
+    assert sorted(captions) == sorted(FIGURE_NAMES)
     for name, caption in captions.items():
         for dataset in runs.itertuples():
             assert f"``{dataset.dataset}``" in caption and f"n = {dataset.n:,} " in caption, name
@@ -154,6 +178,15 @@ def test_captions_state_data_models_seeds_and_reference_lines(tables):
     for name in ("lipschitz_vs_p", "frontier"):
         assert "sqrt(nd/p)" in captions[name] and "L_sep" in captions[name] and "p = nd" in captions[name]
     assert "p = n" in captions["interpolation_threshold"] and "sigma^2 - eps" in captions["interpolation_threshold"]
+    robust_caption, test_caption = captions["robust_accuracy_vs_p"], captions["test_accuracy_vs_p"]
+    assert "certified" in robust_caption and "PGD-L2" in robust_caption and "How to read it" in robust_caption
+    for radius in robust["radius"].unique():
+        assert f"{radius:g}" in robust_caption
+    # Random-sign test labels ignore the inputs: both captions say that test accuracy is chance there, and
+    # only there.
+    chance = (runs["labels"] == "random_sign").any()
+    for caption in (robust_caption, test_caption):
+        assert ("chance (0.5) by construction" in caption) == chance
 
 
 def faulty_figure() -> plt.Figure:

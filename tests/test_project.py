@@ -11,6 +11,8 @@ import yaml
 from helpers import ROOT
 from safetensors.torch import save_file
 
+from robustlaw.io import save_dataset
+
 BIN = Path(sys.executable).parent
 
 
@@ -42,9 +44,9 @@ def test_conda_environment_installs_the_same_pins_as_requirements():
     assert any(requirement.startswith("torch==") for requirement in requirements)
 
 
-def evaluate(checkpoint: Path) -> subprocess.CompletedProcess:
-    """`robustlaw evaluate CHECKPOINT`, the installed command the README gives readers."""
-    command = [str(Path(sys.executable).with_name("robustlaw")), "evaluate", str(checkpoint)]
+def evaluate(checkpoint: Path, *options: str) -> subprocess.CompletedProcess:
+    """`robustlaw evaluate CHECKPOINT [OPTIONS]`, the installed command the README gives readers."""
+    command = [str(Path(sys.executable).with_name("robustlaw")), "evaluate", str(checkpoint), *options]
     return subprocess.run(command, cwd=checkpoint.parent, capture_output=True, text=True, timeout=300)
 
 
@@ -65,6 +67,43 @@ def test_standalone_evaluator_reads_a_checkpoint_written_without_the_project(tmp
     assert bracket["lip_lower"] == pytest.approx(10.0, rel=1e-9)
     assert bracket["lip_upper"] == pytest.approx(10.0, rel=1e-8)
     assert bracket["lip_domain"] == "R^d"
+
+
+def test_standalone_evaluator_brackets_robust_accuracy_at_the_radii_asked_for(tmp_path):
+    """f(x) = relu(3 x1 + 4 x2 + 5) - 4 changes sign exactly on the line 3 x1 + 4 x2 = -1 and, on the unit
+    circle, equals 3 x1 + 4 x2 + 1: the smallest perturbation that flips a point is |f(x)| / 5, and both
+    ends of the bracket are the exact share of right-signed points farther than r from the line."""
+    tensors = {
+        "layers.0.weight": torch.tensor([[3.0, 4.0]]),
+        "layers.0.bias": torch.tensor([5.0]),
+        "layers.1.weight": torch.tensor([[1.0]]),
+        "layers.1.bias": torch.tensor([-4.0]),
+    }
+    path = tmp_path / "line.safetensors"
+    save_file(tensors, str(path), metadata={"format": "robustlaw-mlp/1", "activation": "relu", "depth": "2"})
+    angles = torch.linspace(0, 6.2, 40, dtype=torch.float64)
+    points = torch.stack([torch.cos(angles), torch.sin(angles)], dim=1).float()
+    labels = torch.where(torch.arange(40) % 3 == 0, -1.0, 1.0)
+    arrays = {"x_train": points[:20], "y_train": labels[:20], "x_test": points[20:], "y_test": labels[20:]}
+    save_dataset(tmp_path / "data.safetensors", {key: value.numpy() for key, value in arrays.items()}, {})
+    result = evaluate(path, "--dataset", str(tmp_path / "data.safetensors"), "--radii", "0.1", "0.3")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["robustness"]
+    assert [(row["split"], row["radius"]) for row in rows] == [
+        ("train", 0.1),
+        ("train", 0.3),
+        ("test", 0.1),
+        ("test", 0.3),
+    ]
+    for row in rows:
+        split = row["split"]
+        values = 3 * arrays[f"x_{split}"][:, 0] + 4 * arrays[f"x_{split}"][:, 1] + 1
+        margins = arrays[f"y_{split}"].sign() * values
+        exact = float(((margins > 0) & (values.abs() / 5 > row["radius"])).double().mean())
+        assert row["certified_accuracy"] == pytest.approx(exact) and row["attacked_accuracy"] == pytest.approx(exact)
+        assert row["clean_accuracy"] == pytest.approx(float((margins > 0).double().mean()))
+    refused = evaluate(path, "--radii", "0.1")
+    assert refused.returncode == 2 and "--radii needs --dataset" in refused.stderr
 
 
 def test_standalone_evaluator_names_a_broken_file(tmp_path):

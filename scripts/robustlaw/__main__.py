@@ -1,6 +1,8 @@
 """Command line for readers of the results, without Snakemake (`pip install -e .` puts it in the venv):
 
-robustlaw evaluate CHECKPOINT [--dataset DATASET]   the Lipschitz bracket of any checkpoint, as JSON
+robustlaw evaluate CHECKPOINT [--dataset DATASET] [--radii R ...]
+                                                    the Lipschitz bracket of any checkpoint, as JSON, and
+                                                    with --radii its robust accuracy on the dataset
 robustlaw verify [RESULTS_DIR] [--reference DIR]   check every result file against MANIFEST.sha256
 robustlaw compare RESULTS_A RESULTS_B [--deviations]  two results folders, equal up to float noise?
 robustlaw columns                                   the column dictionary of every table, as Markdown
@@ -10,7 +12,7 @@ import argparse
 import sys
 
 from . import compare as comparison
-from . import lipschitz
+from . import evaluate
 from .columns import TABLES
 from .manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, verify_results
 
@@ -92,7 +94,7 @@ def columns(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    commands = {"evaluate": lipschitz.main, "verify": verify, "compare": compare, "columns": columns}
+    commands = {"evaluate": evaluate.main, "verify": verify, "compare": compare, "columns": columns}
     if not argv or argv[0] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

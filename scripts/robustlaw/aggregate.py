@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .columns import RUN_COLUMNS
+from .columns import ROBUSTNESS_COLUMNS, RUN_COLUMNS, SPLITS
 from .files import atomic_path
 from .timings import TIMING_COLUMNS
 
@@ -83,6 +83,20 @@ def timings_table(rows: list[dict]) -> pd.DataFrame:
     wide = wide[steps].rename(columns=lambda step: f"{step}_s").reset_index()
     wide.columns.name = None
     return wide.sort_values(ids, kind="stable").reset_index(drop=True)
+
+
+def robustness_table(records: list[dict]) -> pd.DataFrame:
+    """One row per model, split and radius (robustlaw.robustness), sorted by ids, then train before test,
+    then radius."""
+    ids = ["dataset", "model", "trainer", "seed"]
+    rows = [{**{key: record[key] for key in ids}, **row} for record in records for row in record["rows"]]
+    table = pd.DataFrame(rows, columns=list(ROBUSTNESS_COLUMNS))
+    return table.sort_values([*ids, "split", "radius"], kind="stable", key=split_order).reset_index(drop=True)
+
+
+def split_order(column: pd.Series) -> pd.Series:
+    """Sort key: splits in SPLITS order (train first), other columns as they are."""
+    return column.map({split: index for index, split in enumerate(SPLITS)}) if column.name == "split" else column
 
 
 def write_parquet(table: pd.DataFrame, path: str, metadata: dict[str, str]) -> None:

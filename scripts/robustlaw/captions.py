@@ -164,3 +164,52 @@ def intrinsic_source(row: pd.Series) -> str:
     if row["d_intrinsic"] == row["d"]:
         return "full-dimensional data"
     return f"maximum-likelihood estimate, k = {row['d_mle_neighbours']:.0f}; PCA for 90% variance: {row['d_pca90']:.0f}"
+
+
+SIZE_LINES = (
+    "Grey dash-dotted: p = n, where fitting the noisy labels becomes possible; grey dashed: p = nd, where the "
+    "law allows an O(1)-Lipschitz fit, and so a fit whose margins survive perturbations of size O(1)."
+)
+
+
+def chance_sentence(runs: pd.DataFrame) -> str:
+    """Which datasets' test accuracy is chance by construction (random_sign test labels ignore the inputs)."""
+    chance = sorted(runs.loc[runs["labels"] == "random_sign", "dataset"].unique())
+    if not chance:
+        return ""
+    return (
+        f" On {listed([name(dataset) for dataset in chance])} the labels are random signs independent of the "
+        "inputs, so test accuracy is chance (0.5) by construction at any size: only the training points tell "
+        "how robust the fit is there."
+    )
+
+
+def robustness_captions(
+    runs: pd.DataFrame, fits: pd.DataFrame, robustness: pd.DataFrame, style: Style
+) -> dict[str, str]:
+    """Captions of the robust-accuracy and test-accuracy figures (robustlaw.robust_figures), by figure name."""
+    keyed = with_keys(runs)
+    data = f"Data and models:\n\n{setting(keyed, fits, style)}\n"
+    key = colour_key(style, keyed)
+    radii = listed([f"{radius:g}" for radius in sorted(robustness["radius"].unique())])
+    robust = (
+        "Robust accuracy of the models that fit, on their own training points scored against the (noisy) labels "
+        "they were fitted to, against p/(nd), one panel per dataset and L2 radius r "
+        f"(r = {radii}; inputs have norm about 1). A point counts when sign(f) stays right under every "
+        "perturbation of norm <= r. That share is bracketed: the lower edge of each band (down-triangles) is "
+        "certified, the share with |f(x)| > r times the certified upper bound of Lip(f) (on the ball of radius "
+        "||x|| + r for brackets valid on the unit ball; an infinite bound certifies nothing); the upper edge "
+        "(up-triangles) is the share that survives a PGD-L2 attack of radius r. Medians over seeds. How to "
+        "read it: the law says a fit of n noisy labels with p parameters has Lip >= sqrt(nd/p), so at small p "
+        "margins of order 1 are broken by perturbations of order sqrt(p/(nd)); robustness at a fixed r should "
+        "appear only as p grows towards nd. A band that stays low however large p gets means the trainer "
+        "finds non-smooth fits even where the law allows smooth ones."
+        f"{chance_sentence(runs)} {SIZE_LINES} {key}\n\n{data}"
+    )
+    test = (
+        "Clean accuracy on the held-out test points (sign(f) against the test labels' signs) of every model, "
+        "against p/(nd), medians over seeds; grey crosses: models that did not reach the fit criterion. Black "
+        "dotted: chance, 0.5. How to read it: beside the Lipschitz figure, it shows whether the size that "
+        f"makes fits smoother also makes them generalise.{chance_sentence(runs)} {SIZE_LINES} {key}\n\n{data}"
+    )
+    return {"robust_accuracy_vs_p": robust, "test_accuracy_vs_p": test}

@@ -146,10 +146,39 @@ FRONTIER_COLUMNS: dict[str, tuple[str, str]] = {
     "l_sep": ("label / input norm", "data floor"),
 }
 
+# The points robust accuracy is measured on, in table order.
+SPLITS = ("train", "test")
+ROBUSTNESS_COLUMNS: dict[str, tuple[str, str]] = {
+    "dataset": (NONE, "dataset id"),
+    "model": (NONE, "model id"),
+    "trainer": (NONE, "trainer id; closed_form for the controls"),
+    "seed": (NONE, "initialisation seed"),
+    "split": (
+        NONE,
+        "train: the training points, scored against their (noisy) training labels; test: the held-out points, "
+        "scored against theirs (real data: even/odd digit parity up to the label noise; for random_sign labels "
+        "the test labels are independent of the inputs, so test accuracy is chance, 0.5, by construction)",
+    ),
+    "radius": ("input norm", "L2 radius r of the perturbations (inputs have norm about 1)"),
+    "clean_accuracy": (NONE, "share of the split's points where sign(f(x)) equals the label's sign"),
+    "certified_accuracy": (
+        NONE,
+        "share with the right sign and |f(x)| > r L, L a certified upper bound of Lip(f) on a set holding the "
+        "ball B(x, r) (lip_upper; for brackets on the unit ball, the constant on the ball of radius ||x|| + r): "
+        "a lower bound of the accuracy under any perturbation of norm <= r",
+    ),
+    "attacked_accuracy": (
+        NONE,
+        "share whose sign survives a PGD-L2 attack of radius r (margin-aware steps, random restarts): an upper "
+        "bound of the same accuracy; certified_accuracy <= attacked_accuracy on every row",
+    ),
+}
+
 # Every table the workflow writes, by its file name under results/ (`robustlaw columns` prints them).
 TABLES: dict[str, dict[str, tuple[str, str]]] = {
     "runs.parquet": RUN_COLUMNS,
     "law_fit.parquet": LAW_FIT_COLUMNS,
     "frontier.parquet": FRONTIER_COLUMNS,
     "local_slopes.parquet": LOCAL_SLOPE_COLUMNS,
+    "robustness.parquet": ROBUSTNESS_COLUMNS,
 }

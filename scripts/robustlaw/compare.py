@@ -76,6 +76,10 @@ TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
     ("lip_exact", Tolerance(2e-4, 0.0, "exact values of weights that carry the training noise")),
     # Training runs in float32; a closed-form control's training error is ~1e-7, all rounding.
     ("*_mse", Tolerance(2e-4, 3e-6, "float32 full-batch training whose sums run in another order")),
+    # Shares of points (robustness.parquet) move in steps of 1 / points: the weights' float noise can carry
+    # a point whose margin sits at a threshold (0, or r times the upper bound) across it. One point of the
+    # tiny config's 32 training points is 0.031; a real disagreement moves many points.
+    ("*_accuracy", Tolerance(0.0, 0.04, "a share of points: one point across a margin threshold")),
     ("eps_achieved", Tolerance(2e-4, 3e-6, "sigma2 - train_mse: the noise of train_mse")),
     ("penalty", Tolerance(2e-4, 0.0, "the trainer's penalty at the selected step: training noise")),
     # Not measured (the tiny grid fits no slope): derived from the bracket noise d = 3.3e-4. A log-log
@@ -97,6 +101,7 @@ TRAJECTORY_TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
     ("*_mse", Tolerance(0.1, 3e-6, "another step of the smoothing phase kept: measured up to 3.8e-2")),
     ("eps_achieved", Tolerance(0.1, 3e-6, "sigma2 - train_mse: the drift of train_mse")),
     ("penalty", Tolerance(0.03, 0.0, "another step of the smoothing phase kept: measured up to 7.2e-3")),
+    ("*_accuracy", Tolerance(0.0, 0.2, "another model: its shares of robust points move with its bracket")),
 )
 UNLISTED = Tolerance(0.0, 0.0, "a float column TOLERANCES does not list yet: compared exactly until it gets one")
 

