@@ -169,7 +169,13 @@ def test_another_kernel_path_changes_bytes_not_results(finished_run, other_kerne
     ]
     assert capabilities == [{torch.backends.cpu.get_cpu_capability()}, {"DEFAULT"}]
     comparison = compare_folders(finished_run, other_kernel_run)
-    assert comparison.disagreements == [] and comparison.tables == ["frontier", "law_fit", "robustness", "runs"]
+    assert comparison.disagreements == [] and comparison.tables == [
+        "frontier",
+        "law_fit",
+        "local_slopes",
+        "robustness",
+        "runs",
+    ]
     assert not any(d.tolerance is UNLISTED for d in comparison.deviations), "every float column needs a tolerance"
     assert max(d.relative for d in comparison.deviations) > 0, "the kernel paths gave equal numbers: nothing tested"
     assert main(["compare", str(a), str(b)]) == 0

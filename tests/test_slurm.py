@@ -152,8 +152,8 @@ def test_a_request_larger_than_the_partition_fails_at_submission(cluster, slurm_
 def test_gpu_training_asks_for_one_gpu_per_submission_and_a_cluster_without_gpus_refuses_it(
     cluster, slurm_workflow, runs, tmp_path
 ):
-    """With gpu: true every training asks for gpu=1; a submission of two trainings asks for one GPU, and this
-    cluster, which has none, refuses it at sbatch."""
+    """With gpu: true every training and robustness job asks for gpu=1; a submission of two trainings asks for
+    one GPU, and this cluster, which has none, refuses it at sbatch."""
     workdir = tmp_path / "gpu"
     shutil.copytree(runs.grid, workdir, symlinks=True)
     two_networks = {**GRID, "gpu": True, "models": [{**GRID["models"][0], "widths": TINY["models"][0]["widths"][:2]}]}
@@ -163,5 +163,7 @@ def test_gpu_training_asks_for_one_gpu_per_submission_and_a_cluster_without_gpus
     assert result.returncode != 0 and "Error in group train" in output, output[-5000:]
     calls = re.findall(r"^sbatch call: (.*)$", output, flags=re.MULTILINE)
     assert calls and all(re.findall(r"--gpus=\d+", call) == ["--gpus=1"] for call in calls), calls
-    assert len(re.findall(r"^    rule train:$", output, flags=re.MULTILINE)) == 2 * len(calls)
+    # The robustness jobs ask for the GPU too and go alone; the trainings go two to a submission.
+    trainings = [call for call in calls if "--allowed-rules train " in call]
+    assert trainings and len(re.findall(r"^    rule train:$", output, flags=re.MULTILINE)) == 2 * len(trainings)
     assert jobs_of(cluster, result) == []
