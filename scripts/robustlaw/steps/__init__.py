@@ -4,6 +4,7 @@ A rule's script calls run(snakemake) in the job's own process, as Snakemake star
 benchmarks/naive_baseline.py call run() on jobs built by hand (rule_job).
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,6 +18,20 @@ class RuleJob(Protocol):
     wildcards: Any
     log: Any
     threads: int
+
+
+def series_runs(job: RuleJob) -> Iterator[tuple[dict[str, str], str, int]]:
+    """Every run of a (dataset, trainer) series job, in config order: its ids (as strings), model and seed."""
+    for configuration in job.params.configurations:
+        for seed in configuration["seeds"]:
+            model = configuration["model"]
+            ids = {
+                "dataset": job.wildcards.dataset,
+                "model": model,
+                "trainer": job.wildcards.trainer,
+                "seed": str(seed),
+            }
+            yield ids, model, seed
 
 
 class Named(list):

@@ -12,7 +12,7 @@ from ..provenance import compute_environment
 from ..runtime import configure_torch
 from ..seeding import stable_seed
 from ..timings import timing_rows, write_timings
-from . import RuleJob
+from . import RuleJob, series_runs
 
 
 def run(job: RuleJob) -> None:
@@ -20,19 +20,15 @@ def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "lipschitz")
     arrays, _ = load_dataset(job.input.data)
     x_train, x_test = torch.from_numpy(arrays["x_train"]), torch.from_numpy(arrays["x_test"])
-    dataset, trainer = job.wildcards.dataset, job.wildcards.trainer
     compute = compute_environment(job.threads, "cpu")
     timings = []
-    for configuration in job.params.configurations:
-        model_name = configuration["model"]
-        for seed in configuration["seeds"]:
-            ids = {"dataset": dataset, "model": model_name, "trainer": trainer, "seed": str(seed)}
-            spec = BracketSpec.from_settings(job.params.settings, seed=stable_seed("lipschitz", *ids.values()))
-            model = load_checkpoint(run_file(f"{job.params.models}/{model_name}", seed, ".safetensors"))
-            result = lipschitz_bracket(model, spec, x_train, x_test)
-            bracket = {**ids, "seed": seed, "bracket": result["bracket"], "compute": compute}
-            write_json(run_file(f"{job.output.brackets}/{model_name}", seed, ".json"), bracket)
-            timings += timing_rows(ids, {f"lipschitz_{name}": value for name, value in result["seconds"].items()})
-            log.info(f"{ids}: {result['bracket']}")
-            log.info(f"seconds: {result['seconds']}")
+    for ids, model_name, seed in series_runs(job):
+        spec = BracketSpec.from_settings(job.params.settings, seed=stable_seed("lipschitz", *ids.values()))
+        model = load_checkpoint(run_file(f"{job.params.models}/{model_name}", seed, ".safetensors"))
+        result = lipschitz_bracket(model, spec, x_train, x_test)
+        bracket = {**ids, "seed": seed, "bracket": result["bracket"], "compute": compute}
+        write_json(run_file(f"{job.output.brackets}/{model_name}", seed, ".json"), bracket)
+        timings += timing_rows(ids, {f"lipschitz_{name}": value for name, value in result["seconds"].items()})
+        log.info(f"{ids}: {result['bracket']}")
+        log.info(f"seconds: {result['seconds']}")
     write_timings(job.output.timings, timings)

@@ -14,7 +14,7 @@ from ..robustness import AttackSpec, robust_accuracy
 from ..runtime import configure_torch
 from ..seeding import stable_seed
 from ..timings import timing_rows, write_timings
-from . import RuleJob
+from . import RuleJob, series_runs
 
 
 def run(job: RuleJob) -> None:
@@ -23,23 +23,19 @@ def run(job: RuleJob) -> None:
     device = torch.device("cuda" if job.params.device == "cuda" and torch.cuda.is_available() else "cpu")
     arrays, _ = load_dataset(job.input.data)
     data = {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}
-    dataset, trainer = job.wildcards.dataset, job.wildcards.trainer
     compute = compute_environment(job.threads, device.type)
     timings = []
-    for configuration in job.params.configurations:
-        model_name = configuration["model"]
-        for seed in configuration["seeds"]:
-            ids = {"dataset": dataset, "model": model_name, "trainer": trainer, "seed": str(seed)}
-            spec = AttackSpec.from_settings(job.params.settings, seed=stable_seed("robustness", *ids.values()))
-            model = load_checkpoint(run_file(f"{job.params.models}/{model_name}", seed, ".safetensors")).to(device)
-            bracket = read_json(run_file(f"{job.input.brackets}/{model_name}", seed, ".json"))["bracket"]
-            start = time.perf_counter()
-            rows = robust_accuracy(model, data, bracket, spec)
-            seconds = time.perf_counter() - start
-            record = {**ids, "seed": seed, "lip_upper": bracket["lip_upper"], "rows": rows, "compute": compute}
-            write_json(run_file(f"{job.output.robustness}/{model_name}", seed, ".json"), record)
-            timings += timing_rows(ids, {"robustness": seconds})
-            log.info(f"{ids}: {seconds:.2f} s")
-            for row in rows:
-                log.info(f"  {row}")
+    for ids, model_name, seed in series_runs(job):
+        spec = AttackSpec.from_settings(job.params.settings, seed=stable_seed("robustness", *ids.values()))
+        model = load_checkpoint(run_file(f"{job.params.models}/{model_name}", seed, ".safetensors")).to(device)
+        bracket = read_json(run_file(f"{job.input.brackets}/{model_name}", seed, ".json"))["bracket"]
+        start = time.perf_counter()
+        rows = robust_accuracy(model, data, bracket, spec)
+        seconds = time.perf_counter() - start
+        record = {**ids, "seed": seed, "lip_upper": bracket["lip_upper"], "rows": rows, "compute": compute}
+        write_json(run_file(f"{job.output.robustness}/{model_name}", seed, ".json"), record)
+        timings += timing_rows(ids, {"robustness": seconds})
+        log.info(f"{ids}: {seconds:.2f} s")
+        for row in rows:
+            log.info(f"  {row}")
     write_timings(job.output.timings, timings)
