@@ -7,3 +7,8 @@ def configure_torch(threads: int) -> None:
     """Pin the thread count and deterministic kernels, so numbers depend only on the config."""
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
+
+
+def job_device(requested: str) -> torch.device:
+    """The device a job runs on: CUDA where the config asks for it and one is present, else the CPU."""
+    return torch.device("cuda" if requested == "cuda" and torch.cuda.is_available() else "cpu")

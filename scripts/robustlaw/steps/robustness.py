@@ -11,7 +11,7 @@ from ..io import DATASET_ARRAYS, load_checkpoint, load_dataset
 from ..joblog import file_logger
 from ..provenance import compute_environment
 from ..robustness import AttackSpec, robust_accuracy
-from ..runtime import configure_torch
+from ..runtime import configure_torch, job_device
 from ..seeding import stable_seed
 from ..timings import timing_rows, write_timings
 from . import RuleJob, series_runs
@@ -20,7 +20,7 @@ from . import RuleJob, series_runs
 def run(job: RuleJob) -> None:
     configure_torch(job.threads)
     log = file_logger(job.log[0], "robustness")
-    device = torch.device("cuda" if job.params.device == "cuda" and torch.cuda.is_available() else "cpu")
+    device = job_device(job.params.device)
     arrays, _ = load_dataset(job.input.data)
     data = {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}
     compute = compute_environment(job.threads, device.type)

@@ -10,7 +10,7 @@ from ..joblog import file_logger
 from ..models import MLP
 from ..provenance import compute_environment
 from ..records import FitOutcome, fit_record
-from ..runtime import configure_torch
+from ..runtime import configure_torch, job_device
 from ..seeding import torch_generator
 from ..timings import timing_rows, write_timings
 from ..train import TrainSpec, mse, train_full_batch
@@ -20,7 +20,7 @@ from . import RuleJob
 def run(job: RuleJob) -> None:
     configure_torch(job.threads)
     log = file_logger(job.log[0], "train")
-    device = torch.device("cuda" if job.params.device == "cuda" and torch.cuda.is_available() else "cpu")
+    device = job_device(job.params.device)
     arrays, meta = load_dataset(job.input.data)
     data = {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}
     timings = []
