@@ -179,7 +179,7 @@ def test_captions_state_data_models_seeds_and_reference_lines(tables):
         assert "sqrt(nd/p)" in captions[name] and "L_sep" in captions[name] and "p = nd" in captions[name]
     assert "p = n" in captions["interpolation_threshold"] and "sigma^2 - eps" in captions["interpolation_threshold"]
     robust_caption, test_caption = captions["robust_accuracy_vs_p"], captions["test_accuracy_vs_p"]
-    assert "certified" in robust_caption and "PGD-L2" in robust_caption and "How to read it" in robust_caption
+    assert "certified" in robust_caption and "boundary search" in robust_caption and "How to read it" in robust_caption
     for radius in robust["radius"].unique():
         assert f"{radius:g}" in robust_caption
     # Random-sign test labels ignore the inputs: both captions say that test accuracy is chance there, and

@@ -1,8 +1,6 @@
 """Robust accuracy against exact answers: a linear model (both ends of the bracket meet the exact
 minimal flipping perturbation), small networks and a quadratic form with exact Lipschitz constants
-(the certified share is the formula's), and a trained net (more attack never raises the attacked share)."""
-
-import itertools
+(the certified share is the formula's). The attack against a library and exact answers: test_attack_strength.py."""
 
 import pytest
 import torch
@@ -11,7 +9,6 @@ from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
 from robustlaw.models import MLP, QuadraticModel
 from robustlaw.robustness import AttackSpec, RobustnessError, label_signs, robust_accuracy
 from robustlaw.settings import lipschitz_settings, robustness_settings
-from robustlaw.train import TrainSpec, train_full_batch
 
 RADII = (0.01, 0.03, 0.1, 0.3)
 # A cheap bracket: these models' exact constants come from pattern enumeration or eigenvalues.
@@ -158,33 +155,3 @@ def test_a_certified_point_that_the_attack_flips_stops_the_run():
     wrong = {"lip_upper": 0.1 * float(torch.linalg.vector_norm(w)), "lip_domain": "R^d"}
     with pytest.raises(RobustnessError, match="certified"):
         robust_accuracy(model, data, wrong, attack())
-
-
-@pytest.fixture(scope="module")
-def trained_net():
-    data = dataset(8, seed=30, count=64)
-    model = MLP(8, 64, 2, generator=torch.Generator().manual_seed(0))
-    spec = TrainSpec("adam", 0.02, 3000, 0.01, 1000, "plain", 0.0, 0, 0.1, 1, 0)
-    result = train_full_batch(model, data["x_train"].float(), data["y_train"].float(), spec)
-    assert result.fitted
-    model = model.to(torch.float64)
-    return model, data, bracket_of(model, data)
-
-
-def test_more_attack_steps_or_restarts_never_raise_the_attacked_share(trained_net):
-    model, data, bracket = trained_net
-    radii = (0.05, 0.1, 0.2, 0.4)
-    weaker_to_stronger = [
-        dict(attack_steps=2, attack_restarts=1),
-        dict(attack_steps=10, attack_restarts=1),
-        dict(attack_steps=10, attack_restarts=3),
-        dict(attack_steps=40, attack_restarts=3),
-    ]
-    shares = [
-        [row["attacked_accuracy"] for row in robust_accuracy(model, data, bracket, attack(radii, **settings))]
-        for settings in weaker_to_stronger
-    ]
-    for weaker, stronger in itertools.pairwise(shares):
-        assert all(strong <= weak for weak, strong in zip(weaker, stronger, strict=True)), shares
-    # The attack bites on this fitted net: the strongest one flips training points the weakest leaves.
-    assert sum(shares[-1]) < sum(shares[0])

@@ -169,8 +169,9 @@ ROBUSTNESS_COLUMNS: dict[str, tuple[str, str]] = {
     ),
     "attacked_accuracy": (
         NONE,
-        "share whose sign survives a PGD-L2 attack of radius r (margin-aware steps, random restarts): an upper "
-        "bound of the same accuracy; certified_accuracy <= attacked_accuracy on every row",
+        "share whose sign survives the attack at radius r (a minimum-norm boundary search for all radii, then "
+        "PGD-L2 at r for the points still open; exact for a quadratic form): an upper bound of the same "
+        "accuracy; certified_accuracy <= attacked_accuracy on every row",
     ),
 }
 

@@ -70,7 +70,7 @@ def robust_accuracy_figure(runs: pd.DataFrame, robustness: pd.DataFrame, style: 
     keys = list(table["key"])
     handles = key_handles(style, keys) + series_handles(style, list(table["series"]))
     handles += [
-        Line2D([], [], color="0.3", marker="^", label="attacked (PGD-L2): upper bound"),
+        Line2D([], [], color="0.3", marker="^", label="attacked: upper bound"),
         Line2D([], [], color="0.3", marker="v", lw=0.9, label="certified (|f| > r Lip upper): lower bound"),
         Patch(color="0.3", alpha=0.25, label="robust accuracy lies in the band"),
         Line2D([], [], **AT_N, label="p = n (interpolation threshold)"),
