@@ -10,7 +10,7 @@ import torch
 from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
 from robustlaw.models import MLP, QuadraticModel
 from robustlaw.robustness import AttackSpec, RobustnessError, label_signs, robust_accuracy
-from robustlaw.settings import lipschitz_settings, robustness_settings
+from robustlaw.settings import lipschitz_settings, robustness_settings, trainer_settings
 from robustlaw.train import TrainSpec, train_full_batch
 
 RADII = (0.01, 0.03, 0.1, 0.3)
@@ -164,7 +164,7 @@ def test_a_certified_point_that_the_attack_flips_stops_the_run():
 def trained_net():
     data = dataset(8, seed=30, count=64)
     model = MLP(8, 64, 2, generator=torch.Generator().manual_seed(0))
-    spec = TrainSpec("adam", 0.02, 3000, 0.01, 1000, "plain", 0.0, 0, 0.1, 1, 0)
+    spec = TrainSpec.from_trainer(trainer_settings(name="plain", learning_rate=0.02, max_steps=3000), 0.01)
     result = train_full_batch(model, data["x_train"].float(), data["y_train"].float(), spec)
     assert result.fitted
     model = model.to(torch.float64)
