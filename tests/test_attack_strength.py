@@ -14,7 +14,7 @@ from robustlaw import robustness
 from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
 from robustlaw.models import MLP, QuadraticModel
 from robustlaw.robustness import AttackSpec, label_signs, margins, robust_accuracy
-from robustlaw.settings import lipschitz_settings, robustness_settings
+from robustlaw.settings import lipschitz_settings, robustness_settings, trainer_settings
 from robustlaw.train import TrainSpec, train_full_batch
 
 RADII = (0.02, 0.05, 0.1, 0.2, 0.4)
@@ -72,7 +72,10 @@ def trained(request):
     width, method = request.param
     data = dataset(16, seed=width, count=96)
     model = MLP(16, width, 2, generator=torch.Generator().manual_seed(width))
-    spec = TrainSpec("adam", 0.02, 2000, 0.01, 1000, method, 0.01, 200, 0.1, 1, 64)
+    trainer = trainer_settings(
+        name=method, method=method, learning_rate=0.02, max_steps=2000, strength=0.01, smooth_steps=200, probe_points=64
+    )
+    spec = TrainSpec.from_trainer(trainer, target_mse=0.01)
     train_full_batch(model, data["x_train"].float(), data["y_train"].float(), spec)
     model = model.to(torch.float64)
     return model, data, bracket_of(model, data)

@@ -43,7 +43,7 @@ RUN_COLUMNS: dict[str, tuple[str, str]] = {
     "test_mse": ("label^2", "mean squared error on the held-out points"),
     "eps_achieved": ("label^2", "sigma2 - train_mse"),
     "fitted": (NONE, "train_mse <= target_mse"),
-    "status": (NONE, "fitted, max_steps, diverged or not_interpolating"),
+    "status": (NONE, "fitted, max_steps, stalled (the trainer's stall rule), diverged or not_interpolating"),
     "diverged": (NONE, "training met a non-finite loss"),
     "steps": ("steps", "optimiser steps taken"),
     "selected_step": ("steps", "step whose weights were kept"),
