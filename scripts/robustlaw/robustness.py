@@ -47,7 +47,8 @@ BUDGET_RATE = 0.05
 # Perturbations are kept this far inside the ball, so that rounding in the projection can never leave
 # a "flipping" perturbation a hair longer than the radius it is counted at.
 INSIDE = 1.0 - 2.0**-40
-TRUST_REGION_BISECTIONS = 200
+# Bisection halves the multiplier's bracket: 64 halvings take it below float64's resolution.
+TRUST_REGION_BISECTIONS = 64
 # softplus(beta t) / beta in place of ReLU for the boundary search's directions, at these beta (in units
 # of one over a pre-activation): a neuron that is off has a small but non-zero surrogate gradient
 # pointing towards switching it on, where the net's own gradient sees nothing.
@@ -265,7 +266,13 @@ def pgd_flip_norms(
     return norms
 
 
-def trust_region_minimum(model: QuadraticModel, x: torch.Tensor, signs: torch.Tensor, radius: float) -> torch.Tensor:
+def trust_region_minimum(
+    model: QuadraticModel,
+    x: torch.Tensor,
+    signs: torch.Tensor,
+    radius: float,
+    eigen: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
     """For each point, the perturbation of norm <= radius that minimises s f(x + delta), f(z) = z^T A z.
 
     A trust-region subproblem: with s A = V diag(lam) V^T, c = V^T x and u = V^T delta, minimise
@@ -273,9 +280,9 @@ def trust_region_minimum(model: QuadraticModel, x: torch.Tensor, signs: torch.Te
     for the multiplier mu >= max(0, -2 min lam) at which ||u|| = r (or mu = 0 inside the ball), found by
     bisection on the decreasing ||u(mu)||, keeping the side with ||u|| <= r. Where ||u|| stays below r
     for every admissible mu (the hard case), the rest of the budget goes along the eigenvector of the
-    smallest lam, which cannot raise the objective there.
+    smallest lam, which cannot raise the objective there. `eigen`: sym(Q)'s eigendecomposition, if already made.
     """
-    eigenvalues, vectors = torch.linalg.eigh(model.symmetric().to(x))
+    eigenvalues, vectors = eigen or torch.linalg.eigh(model.symmetric().to(x))
     lam = signs[:, None] * eigenvalues[None, :]
     c = x @ vectors
     linear = 2 * lam * c
@@ -283,13 +290,16 @@ def trust_region_minimum(model: QuadraticModel, x: torch.Tensor, signs: torch.Te
     low = torch.clamp(-2 * lowest, min=0.0)
     high = low + 2 * lam.abs().max(dim=1).values + row_norms(linear) / radius
 
+    twice_lam, squared_linear = 2 * lam, linear**2
+
     def minimiser(mu: torch.Tensor) -> torch.Tensor:
-        denominators = 2 * lam + mu[:, None]
+        denominators = twice_lam + mu[:, None]
         return torch.where(denominators > 0, -linear / denominators.clamp_min(1e-300), 0.0)
 
     for _ in range(TRUST_REGION_BISECTIONS):
         middle = 0.5 * (low + high)
-        inside = row_norms(minimiser(middle)) <= radius
+        # ||u(middle)||^2 <= r^2; middle > low, so every denominator is positive (a zero one counts as outside).
+        inside = (squared_linear / (twice_lam + middle[:, None]).clamp_min(1e-300) ** 2).sum(dim=1) <= radius**2
         high = torch.where(inside, middle, high)
         low = torch.where(inside, low, middle)
     u = minimiser(high)
@@ -333,10 +343,10 @@ def split_rows(
         return correct[None, :] & ~certified & (flip_norms[None, :] > radii[:, None])
 
     if isinstance(model, QuadraticModel):
-        # Exact and cheap: every correct point at every radius, certified ones included (that checks the certificate).
-        for radius in spec.radii:
-            points = (correct & (flip_norms > radius)).nonzero().squeeze(1)
-            delta = trust_region_minimum(model, x[points], signs[points], radius)
+        eigen = torch.linalg.eigh(model.symmetric().to(x))
+        for index, radius in enumerate(spec.radii):
+            points = open_at()[index].nonzero().squeeze(1)
+            delta = trust_region_minimum(model, x[points], signs[points], radius, eigen)
             flips = ~(margins(model, x[points] + delta, signs[points]) > 0)
             flip_norms[points[flips]] = row_norms(delta[flips])
     else:
