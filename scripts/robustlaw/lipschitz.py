@@ -22,7 +22,12 @@ from .lipschitz_lower import (
 )
 from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
 from .models import MLP, GatedLinearModel, QuadraticModel
+from .rounding import evaluation_error_bound, secant_lower_bound
 from .seeding import torch_generator
+
+# The quadratic control's secant runs from the top eigenvector v to (1 - h) v: its slope is
+# (2 - h) |lambda|, so h costs a relative h, and f's rounding (about d u |lambda|) costs 2 d u / h.
+QUADRATIC_STEP = 1e-6
 
 
 class EstimatorError(RuntimeError):
@@ -65,9 +70,11 @@ class Timer:
 
 
 def training_secant(model: torch.nn.Module, x_train: torch.Tensor) -> float:
+    """The largest secant between training points, less the rounding of the model's values there."""
+    x = x_train.to(torch.float64)
     with torch.no_grad():
-        predictions = model(x_train.to(torch.float64))
-    return max_pairwise_secant(x_train, predictions)
+        predictions = model(x)
+    return max_pairwise_secant(x, predictions, evaluation_error_bound(model, x))
 
 
 def branch_applies(model: MLP, spec: BracketSpec) -> bool:
@@ -117,6 +124,15 @@ def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, tim
     return uppers, lowers, exact
 
 
+def rounded_secant(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """|f(x) - f(y)| / ||x - y|| less the rounding of f at both points: a certified lower bound of Lip(f)."""
+    ends = torch.stack([x, y])
+    with torch.no_grad():
+        values = model(ends)
+    errors = evaluation_error_bound(model, ends).sum()
+    return float(secant_lower_bound(values[0] - values[1], errors, torch.linalg.vector_norm(x - y), len(x)))
+
+
 def with_sphere_probes(data_points: torch.Tensor, spec: BracketSpec) -> torch.Tensor:
     """The data plus seeded random points of the unit sphere, where the NTK controls' gradients are largest."""
     generator = torch_generator("lipschitz", spec.seed)
@@ -135,8 +151,7 @@ def quadratic_bounds(model: QuadraticModel, spec: BracketSpec, data_points: torc
     top = int(torch.argmax(values.abs()))
     exact = 2 * float(values.abs()[top])
     direction = vectors[:, top]
-    step = 1e-6
-    secant = abs(float(model(direction) - model((1 - step) * direction))) / step
+    secant = rounded_secant(model, direction, (1 - QUADRATIC_STEP) * direction)
     points = with_sphere_probes(data_points, spec)
     sampled = float(torch.linalg.vector_norm(2 * points @ symmetric, dim=1).max())
     uppers = {"eigenvalue": exact * (1 + UPPER_MARGIN)}
@@ -159,18 +174,21 @@ def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.
     sizes = torch.linalg.vector_norm(tangential, dim=1)
     points = with_sphere_probes(data_points, spec)
     active = (points @ gates.T > 0).to(torch.float64)
-    lowers = {"sampled_gradient": float(torch.linalg.vector_norm(active @ coefficients, dim=1).max())}
+    gradients = active @ coefficients
+    norms = torch.linalg.vector_norm(gradients, dim=1)
+    lowers = {"sampled_gradient": float(norms.max())}
     if float(sizes.max()) <= 1e-12 * float(torch.linalg.vector_norm(coefficients)):
-        # Continuous: a gradient norm where f is differentiable is a lower bound, as for networks.
-        lowers["certified_search"] = lowers["sampled_gradient"]
-        return {"path_norm": float(torch.linalg.vector_norm(coefficients, dim=1).sum())}, lowers, None
+        # Continuous: certified by a short secant along the best sampled gradient (a secant is a lower
+        # bound wherever it lies; inside the point's region it equals the gradient norm).
+        best = int(torch.argmax(norms))
+        ahead = points[best] + 1e-6 * gradients[best] / norms[best].clamp_min(1e-300)
+        lowers["certified_search"] = rounded_secant(model, ahead, points[best])
+        path_norm = float(torch.linalg.vector_norm(coefficients, dim=1).sum())
+        return {"path_norm": path_norm * (1 + UPPER_MARGIN)}, lowers, None
     jump = int(torch.argmax(sizes))
     centre = 0.5 * tangential[jump] / sizes[jump]
     step = 1e-6 * normals[jump]
-    above, below = centre + step, centre - step
-    lowers["certified_search"] = abs(float(model(above) - model(below))) / float(
-        torch.linalg.vector_norm(above - below)
-    )
+    lowers["certified_search"] = rounded_secant(model, centre + step, centre - step)
     return {"discontinuity": float("inf")}, lowers, float("inf")
 
 

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from .lipschitz_exact import pattern_gram
 from .models import MLP, input_gradients
+from .rounding import SMALLEST_DISTANCE, evaluation_error_bound, secant_lower_bound
 
 # Adam's step size in the surrogate ascent: inputs have norm about 1, so steps of 0.01 resolve a region.
 ASCENT_LEARNING_RATE = 0.01
@@ -274,12 +275,14 @@ def hidden_preactivations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
 
 
 def certified_secant(model: MLP, x: torch.Tensor) -> float | None:
-    """|f(y) - f(x)| / ||y - x|| for y = x + h grad f / ||grad f|| in the same linear region.
+    """A certified lower bound of |f(y) - f(x)| / ||y - x|| for y = x + h grad f / ||grad f|| in the same
+    linear region, where it equals ||grad f(x)|| up to rounding.
 
     The step h is half the distance to the nearest ReLU switch along that ray (computed layer by
     layer with the pattern held fixed), and both endpoints are checked to share the pattern, so
-    f is affine on [x, y] and the secant is a true value of f's slope. None when x sits on a
-    region boundary.
+    f is affine on [x, y] and the secant is close to f's slope. The certificate subtracts the rounding
+    of both values of f (robustlaw.rounding.secant_lower_bound), so it holds whatever the region. None
+    when x sits on a region boundary or y is too close to x for a secant.
     """
     with torch.no_grad():
         x = x.to(torch.float64).reshape(1, -1)
@@ -304,9 +307,12 @@ def certified_secant(model: MLP, x: torch.Tensor) -> float | None:
         same = all(
             torch.equal(zx > 0, zy > 0) for zx, zy in zip(preactivations, hidden_preactivations(model, y), strict=True)
         )
-        if not same or step == 0.0:
+        distance = torch.linalg.vector_norm(y - x)
+        if not same or not distance > SMALLEST_DISTANCE:
             return None
-        return float((forward(model, y) - forward(model, x)).abs()) / float(torch.linalg.vector_norm(y - x))
+        ends = torch.cat([x, y])
+        values, errors = forward(model, ends), evaluation_error_bound(model, ends)
+        return float(secant_lower_bound(values[1] - values[0], errors.sum(), distance, x.shape[1]))
 
 
 def lower_bound(
