@@ -22,7 +22,7 @@ from .lipschitz_lower import (
 )
 from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
 from .models import MLP, GatedLinearModel, QuadraticModel
-from .rounding import evaluation_error_bound, secant_lower_bound
+from .rounding import secant_lower_bound, secant_values
 from .seeding import torch_generator
 
 # The quadratic control's secant runs from the top eigenvector v to (1 - h) v: its slope is
@@ -72,9 +72,7 @@ class Timer:
 def training_secant(model: torch.nn.Module, x_train: torch.Tensor) -> float:
     """The largest secant between training points, less the rounding of the model's values there."""
     x = x_train.to(torch.float64)
-    with torch.no_grad():
-        predictions = model(x)
-    return max_pairwise_secant(x, predictions, evaluation_error_bound(model, x))
+    return max_pairwise_secant(x, *secant_values(model, x))
 
 
 def branch_applies(model: MLP, spec: BracketSpec) -> bool:
@@ -126,11 +124,8 @@ def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, tim
 
 def rounded_secant(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """|f(x) - f(y)| / ||x - y|| less the rounding of f at both points: a certified lower bound of Lip(f)."""
-    ends = torch.stack([x, y])
-    with torch.no_grad():
-        values = model(ends)
-    errors = evaluation_error_bound(model, ends).sum()
-    return float(secant_lower_bound(values[0] - values[1], errors, torch.linalg.vector_norm(x - y), len(x)))
+    values, errors = secant_values(model, torch.stack([x, y]))
+    return float(secant_lower_bound(values[0] - values[1], errors.sum(), torch.linalg.vector_norm(x - y), len(x)))
 
 
 def with_sphere_probes(data_points: torch.Tensor, spec: BracketSpec) -> torch.Tensor:

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from .lipschitz_exact import pattern_gram
 from .models import MLP, input_gradients
-from .rounding import SMALLEST_DISTANCE, evaluation_error_bound, secant_lower_bound
+from .rounding import SMALLEST_DISTANCE, secant_lower_bound, secant_values
 
 # Adam's step size in the surrogate ascent: inputs have norm about 1, so steps of 0.01 resolve a region.
 ASCENT_LEARNING_RATE = 0.01
@@ -185,7 +185,9 @@ def region_walk(model: MLP, points: torch.Tensor, rounds: int, candidates: int) 
     return points
 
 
-def hinge_realisation(normals: np.ndarray, offsets: np.ndarray, weights: np.ndarray, margin: float) -> np.ndarray:
+def hinge_realisation(
+    normals: np.ndarray, offsets: np.ndarray, weights: np.ndarray, margin: float
+) -> np.ndarray | None:
     """x minimising sum_j |c_j| max(0, margin - y_j dist_j(x)) with y_j = sign(c_j): a linear program.
 
     dist_j(x) = normals_j . x + offsets_j is the signed distance to hyperplane j. Realising as much
@@ -194,7 +196,8 @@ def hinge_realisation(normals: np.ndarray, offsets: np.ndarray, weights: np.ndar
     relaxation. HiGHS solves its dual, max sum_j l_j (margin - y_j offsets_j) subject to
     sum_j l_j y_j normals_j = 0 and 0 <= l_j <= |c_j|, whose basis has d rows instead of k (half
     the time at k = 512, d = 128); x is minus the multipliers of its d equalities. HiGHS is
-    deterministic, so reruns give the same point.
+    deterministic, so reruns give the same point. None where HiGHS reports no optimum (or a non-finite
+    one): the pursuit is a search, and a failed LP only ends its round; no bound rests on the LP.
     """
     labels = np.where(weights > 0, 1.0, -1.0)
     solution = scipy.optimize.linprog(
@@ -204,8 +207,8 @@ def hinge_realisation(normals: np.ndarray, offsets: np.ndarray, weights: np.ndar
         bounds=np.stack([np.zeros_like(weights), np.abs(weights)], axis=1),
         method="highs",
     )
-    if solution.status != 0:
-        raise RuntimeError(f"pattern pursuit: HiGHS did not solve the hinge LP: {solution.message}")
+    if solution.status != 0 or not np.all(np.isfinite(solution.eqlin.marginals)):
+        return None
     return -solution.eqlin.marginals
 
 
@@ -223,17 +226,21 @@ def pattern_pursuit(model: MLP, points: torch.Tensor, rounds: int) -> torch.Tens
     hidden, bias = model.layers[0].weight.detach(), model.layers[0].bias.detach()
     weighted = model.layers[1].weight.detach().reshape(-1, 1) * hidden
     lengths = torch.linalg.vector_norm(hidden, dim=1)
-    normals, offsets = (hidden / lengths[:, None]).numpy(), (bias / lengths).numpy()
+    # A zero row has no hyperplane (its neuron is constant): it takes no part in the LP.
+    planes = lengths > 0
+    normals, offsets = (hidden[planes] / lengths[planes, None]).numpy(), (bias[planes] / lengths[planes]).numpy()
     scales = torch.tensor(PURSUIT_SCALES, dtype=torch.float64)
     best = []
-    for x in points:
+    for x in points if torch.any(planes) else []:
         current = float(gradient_norms(model, x[None])[0])
         for _ in range(rounds):
             gradient = (F.linear(x, hidden, bias) > 0).to(torch.float64) @ weighted
-            weights = (weighted @ gradient).numpy()
-            solutions = torch.from_numpy(
-                np.stack([hinge_realisation(normals, offsets, weights, margin) for margin in PURSUIT_MARGINS])
-            )
+            weights = (weighted[planes] @ gradient).numpy()
+            found = [hinge_realisation(normals, offsets, weights, margin) for margin in PURSUIT_MARGINS]
+            found = [solution for solution in found if solution is not None]
+            if not found:
+                break
+            solutions = torch.from_numpy(np.stack(found))
             trials = (solutions[:, None, :] * scales[None, :, None]).reshape(-1, x.shape[0])
             norms = gradient_norms(model, trials)
             index = int(torch.argmax(norms))
@@ -310,8 +317,7 @@ def certified_secant(model: MLP, x: torch.Tensor) -> float | None:
         distance = torch.linalg.vector_norm(y - x)
         if not same or not distance > SMALLEST_DISTANCE:
             return None
-        ends = torch.cat([x, y])
-        values, errors = forward(model, ends), evaluation_error_bound(model, ends)
+        values, errors = secant_values(model, torch.cat([x, y]))
         return float(secant_lower_bound(values[1] - values[0], errors.sum(), distance, x.shape[1]))
 
 

@@ -72,8 +72,24 @@ def evaluation_error_bound(model: torch.nn.Module, x: torch.Tensor) -> torch.Ten
     return torch.where(torch.isfinite(value) & torch.isfinite(bound), bound, math.inf)
 
 
-def mlp_layer_errors(model: MLP, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(computed pre-activation z_l, bound of |z_l computed - z_l exact|) of every layer, as forward() computes them.
+def secant_values(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(f(x) - c computed in float64, a bound of its rounding error) per row, with c a network's output bias.
+
+    Secants of f and of f - c are equal, and leaving c out spares them its rounding: a large output
+    bias (|c| >> the variation of f) would otherwise swamp every difference of values.
+    """
+    if isinstance(model, MLP):
+        with torch.no_grad():
+            value, bound = mlp_layer_errors(model, x.to(torch.float64), output_bias=False)[-1]
+        value, bound = value.squeeze(-1), bound.squeeze(-1)
+        return value, torch.where(torch.isfinite(value) & torch.isfinite(bound), bound, math.inf)
+    with torch.no_grad():
+        return model(x.to(torch.float64)), evaluation_error_bound(model, x)
+
+
+def mlp_layer_errors(model: MLP, x: torch.Tensor, output_bias: bool = True) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(computed pre-activation z_l, bound of |z_l computed - z_l exact|) of every layer, as forward() computes
+    them (without the last layer's bias if not output_bias).
 
     With h the computed input of a layer and e a bound of its error, fl(W h + b) is within
     gamma_{n+1} (|W| |h| + |b|) of W h + b, and W h + b within |W| e of the exact pre-activation, so
@@ -85,6 +101,8 @@ def mlp_layer_errors(model: MLP, x: torch.Tensor) -> list[tuple[torch.Tensor, to
     layers = []
     for index, layer in enumerate(model.layers):
         weight, bias = layer.weight.detach().to(torch.float64), layer.bias.detach().to(torch.float64)
+        if index == len(model.layers) - 1 and not output_bias:
+            bias = torch.zeros_like(bias)
         fan_in = weight.shape[1]
         growth = gamma(fan_in + 1)
         z = F.linear(h, weight, bias)
