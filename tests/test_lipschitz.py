@@ -40,6 +40,9 @@ FAST = BracketSpec.from_settings(
     ),
     seed=0,
 )
+# The exact oracles are float64 norms of sums of at most a few hundred terms: within about 1e-14 of
+# the true constant. A certified lower end may not pass them by more (before issue 27 it did, by 3e-13).
+EXACT_ROUNDING = 1e-13
 
 
 def random_net(d: int, k: int, depth: int = 2, seed: int = 0, bias_scale: float = 0.3) -> MLP:
@@ -105,7 +108,7 @@ def test_two_layer_k_below_d_quality_targets(seed):
     assert exact is not None
     found = lower_bound(model, torch.empty(0, d, dtype=torch.float64), FAST.lower, torch_generator("t", seed))
     upper = min(lipsdp_two_layer(hidden, output, steps=300), liplt_two_layer(hidden, output))
-    assert 0.95 * exact <= found.certified <= exact * (1 + 1e-9)
+    assert 0.95 * exact <= found.certified <= exact * (1 + EXACT_ROUNDING)
     assert exact <= upper <= 1.3 * exact
 
 
@@ -256,7 +259,7 @@ def test_every_bound_brackets_the_exact_value_past_k_equals_d(d, multiple):
         key: value for key, value in bracket.items() if key.startswith("lip_lower_") and key != "lip_lower_method"
     }
     assert min(uppers.values()) >= exact * (1 - 1e-12)
-    assert max(lowers.values()) <= exact * (1 + 1e-9)
+    assert max(lowers.values()) <= exact * (1 + EXACT_ROUNDING)
     assert lipsdp_network([hidden, output], steps=100) >= exact * (1 - 1e-12)
     assert bracket["lip_lower"] >= 0.98 * exact
     if multiple > 1:
@@ -302,7 +305,7 @@ def test_pattern_pursuit_never_exceeds_the_exact_value_past_k_equals_d(d, multip
     after = torch.linalg.vector_norm(input_gradients(model, pursued), dim=1)
     assert torch.all(after >= before)
     assert float(after.max()) <= exact * (1 + 1e-12)
-    assert best_certified(model, pursued) <= exact * (1 + 1e-9)
+    assert best_certified(model, pursued) <= exact * (1 + EXACT_ROUNDING)
 
 
 def test_pattern_pursuit_raises_the_lower_end_where_the_search_stalls():
@@ -339,7 +342,7 @@ def test_deep_lipsdp_is_sound_against_a_refined_dense_grid_in_the_plane(depth, w
     upper = lipsdp_network(model.weights(), steps=300)
     assert dense <= upper <= spectral_product(model.weights())
     bracket = lipschitz_bracket(model, FAST)["bracket"]
-    assert bracket["lip_lower"] <= dense * (1 + 1e-9)
+    assert bracket["lip_lower"] <= dense * (1 + EXACT_ROUNDING)
     assert dense <= bracket["lip_upper_lipsdp"] <= bracket["lip_upper_spectral_product"]
 
 
