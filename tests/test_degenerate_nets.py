@@ -13,7 +13,7 @@ from robustlaw import evaluate
 from robustlaw.io import save_checkpoint
 from robustlaw.lipschitz import lipschitz_bracket
 from robustlaw.lipschitz_exact import exact_two_layer_relu
-from robustlaw.lipschitz_lower import certified_secant
+from robustlaw.lipschitz_lower import certified_gradient
 from robustlaw.lipschitz_upper import liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
 from robustlaw.models import MLP
 
@@ -131,12 +131,14 @@ def test_an_all_zero_net_has_lipschitz_constant_zero():
     assert bracket["lip_lower"] == bracket["lip_upper"] == 0.0
 
 
-def test_coincident_secant_points_give_no_secant_rather_than_a_division_by_zero():
-    """x = 1 sits 2^-53 from the hyperplane x = 1 - 2^-53: the half step rounds away and y = x."""
+def test_points_within_rounding_of_a_switch_or_coincident_give_no_certificate_rather_than_a_crash():
+    """x = 1 sits 2^-53 from the hyperplane x = 1 - 2^-53, inside its pre-activation's rounding (the old
+    in-region secant's half step rounded away there, y = x, and it divided by zero); repeated training
+    points give no secant."""
     hidden = torch.tensor([[1.0]], dtype=torch.float64)
     biases = [torch.tensor([-(1 - 2.0**-53)], dtype=torch.float64), torch.zeros(1, dtype=torch.float64)]
     model = MLP.from_tensors([hidden, -hidden], biases, "relu").requires_grad_(False)
-    assert certified_secant(model, torch.ones(1, dtype=torch.float64)) is None
+    assert certified_gradient(model, torch.ones(1, dtype=torch.float64)) is None
     repeated = torch.tensor([[0.5], [0.5], [2.0]], dtype=torch.float64)
     assert_sound(lipschitz_bracket(model, FAST, repeated)["bracket"], exact=1.0)
 

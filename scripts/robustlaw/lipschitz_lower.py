@@ -5,10 +5,11 @@ each feeding the next: gradient norms at data and random points; softplus-surrog
 (ReLU's gradient norm is piecewise constant, so ascent on it stalls); exact line search along
 grad f into neighbouring regions; and, for two-layer nets, local search over activation patterns
 realised by least squares (k <= d) or a greedy walk across single hyperplanes (k > d). The best
-point is certified by a float64 secant |f(y) - f(x)| / ||y - x|| taken inside its linear region.
+point's gradient norm is certified with its rounding accounted for (certified_gradient).
 Two-layer nets with k > d also get a pattern pursuit from the search's best points (its own column).
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 
 from .lipschitz_exact import pattern_gram
 from .models import MLP, input_gradients
-from .rounding import SMALLEST_DISTANCE, secant_lower_bound, secant_values
+from .rounding import gamma, inflate, mlp_layer_errors, round_up
 
 # Adam's step size in the surrogate ascent: inputs have norm about 1, so steps of 0.01 resolve a region.
 ASCENT_LEARNING_RATE = 0.01
@@ -264,11 +265,11 @@ def distinct_regions(model: MLP, points: torch.Tensor, count: int) -> torch.Tens
 
 
 def best_certified(model: MLP, candidates: torch.Tensor) -> float:
-    """The secant certificate of the candidate with the largest gradient norm that has one (else 0)."""
+    """The certified gradient norm of the candidate with the largest gradient norm that has one (else 0)."""
     for index in torch.argsort(gradient_norms(model, candidates), descending=True):
-        secant = certified_secant(model, candidates[index])
-        if secant is not None:
-            return secant
+        certified = certified_gradient(model, candidates[index])
+        if certified is not None:
+            return certified
     return 0.0
 
 
@@ -281,44 +282,35 @@ def hidden_preactivations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
     return values
 
 
-def certified_secant(model: MLP, x: torch.Tensor) -> float | None:
-    """A certified lower bound of |f(y) - f(x)| / ||y - x|| for y = x + h grad f / ||grad f|| in the same
-    linear region, where it equals ||grad f(x)|| up to rounding.
+def certified_gradient(model: MLP, x: torch.Tensor) -> float | None:
+    """A certified lower bound of ||grad f(x)||, hence of Lip(f), at a point strictly inside its linear region.
 
-    The step h is half the distance to the nearest ReLU switch along that ray (computed layer by
-    layer with the pattern held fixed), and both endpoints are checked to share the pattern, so
-    f is affine on [x, y] and the secant is close to f's slope. The certificate subtracts the rounding
-    of both values of f (robustlaw.rounding.secant_lower_bound), so it holds whatever the region. None
-    when x sits on a region boundary or y is too close to x for a secant.
+    Every hidden pre-activation's computed value must exceed its rounding bound in size
+    (robustlaw.rounding.mlp_layer_errors), so the exact activation pattern is the computed one and, no
+    pre-activation being 0, holds on a neighbourhood of x: f is affine there with gradient
+    g = W_1^T S_1 ... W_{D-1}^T S_{D-1} a. g is computed from the output back with the pattern fixed,
+    beside a componentwise bound of its rounding (the forward error analysis of the transposed product:
+    e' = |W|^T (gamma_n S |v| + S e), n the layer's fan-out); then ||g|| >= fl(||g||) / (1 + gamma_{d+2})
+    - ||e||_1, each step rounded down. Unlike a secant through x, the allowance does not grow as the
+    region narrows. None when x is within rounding of a ReLU switch.
     """
     with torch.no_grad():
-        x = x.to(torch.float64).reshape(1, -1)
-        gradient = input_gradients(model, x)
-        norm = float(torch.linalg.vector_norm(gradient))
-        if norm == 0.0:
-            return 0.0
-        direction = gradient / norm
-        preactivations = hidden_preactivations(model, x)
-        reach = float("inf")
-        derivative = direction
-        for layer, z in zip(model.layers[:-1], preactivations, strict=True):
-            rate = F.linear(derivative, layer.weight)
-            if torch.any(z == 0):
-                return None
-            crossing = rate * z < 0
-            if torch.any(crossing):
-                reach = min(reach, float(torch.min((-z / rate)[crossing])))
-            derivative = rate * (z > 0)
-        step = min(0.5 * reach, 1.0)
-        y = x + step * direction
-        same = all(
-            torch.equal(zx > 0, zy > 0) for zx, zy in zip(preactivations, hidden_preactivations(model, y), strict=True)
-        )
-        distance = torch.linalg.vector_norm(y - x)
-        if not same or not distance > SMALLEST_DISTANCE:
+        layers = mlp_layer_errors(model, x.to(torch.float64).reshape(1, -1))
+        hidden = [(z[0], error[0]) for z, error in layers[:-1]]
+        if any(bool(torch.any(z.abs() <= error)) for z, error in hidden):
             return None
-        values, errors = secant_values(model, torch.cat([x, y]))
-        return float(secant_lower_bound(values[1] - values[0], errors.sum(), distance, x.shape[1]))
+        vector = model.layers[-1].weight.detach().to(torch.float64).reshape(-1)
+        error = torch.zeros_like(vector)
+        for layer, (z, _) in zip(reversed(model.layers[:-1]), reversed(hidden), strict=True):
+            weight = layer.weight.detach().to(torch.float64)
+            fan_out = weight.shape[0]
+            active = (z > 0).to(torch.float64)
+            masked, masked_error = active * vector, active * error
+            spread = weight.abs().T @ (gamma(fan_out) * masked.abs() + masked_error)
+            vector, error = weight.T @ masked, round_up(inflate(spread, fan_out + 2))
+        dim = len(vector)
+        norm = math.nextafter(float(torch.linalg.vector_norm(vector)) / (1 + gamma(dim + 2)), 0.0)
+        return max(math.nextafter(norm - float(inflate(error.sum(), dim)), -math.inf), 0.0)
 
 
 def lower_bound(
