@@ -155,3 +155,19 @@ def test_a_failing_linear_program_ends_the_pursuit_and_keeps_the_bracket(monkeyp
     assert calls
     assert_sound(bracket)
     assert bracket["lip_lower_pattern_pursuit"] <= bracket["lip_upper"]
+
+
+@pytest.mark.parametrize("scale", [1e100, 1e200])
+def test_weights_near_the_float_range_give_a_sound_bracket(scale):
+    """At 1e100 the gradient's squares overflowed and the lower end read 1.8e308 (EstimatorError); at 1e200 f
+    itself overflows: the bracket is then [0, inf], never NaN."""
+    model = random_net(4, 6, seed=1)
+    for layer in model.layers:
+        layer.weight.mul_(scale)
+        layer.bias.mul_(scale)
+    bracket = lipschitz_bracket(model, FAST, torch.randn(5, 4, dtype=torch.float64))["bracket"]
+    assert 0 <= bracket["lip_lower"] <= bracket["lip_upper"]
+    if scale == 1e100:
+        assert bracket["lip_lower"] >= 0.9 * bracket["lip_upper"]
+    else:
+        assert bracket["lip_lower"] == 0.0 and bracket["lip_upper"] == math.inf

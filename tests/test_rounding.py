@@ -10,6 +10,7 @@ from robustlaw.models import MLP, GatedLinearModel, QuadraticModel
 from robustlaw.rounding import (
     SMALLEST_DISTANCE,
     UNIT_ROUNDOFF,
+    certified_norm,
     evaluation_error_bound,
     product_upper_bound,
     secant_lower_bound,
@@ -163,3 +164,15 @@ def test_product_upper_bound_survives_extreme_factors():
     assert product_upper_bound([1e200, 1e200]) == math.inf
     assert product_upper_bound([3.0, 0.0, 1e300]) == 0.0
     assert Fraction(product_upper_bound([0.1, 0.3, 0.7])) >= Fraction(0.1) * Fraction(0.3) * Fraction(0.7)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e200, 1e-310])
+def test_certified_norm_is_below_the_exact_norm_at_any_scale(scale):
+    """Its squares would overflow at 1e200 and underflow at 1e-310 without the scaling: exact check by Fraction."""
+    vector = torch.randn(50, generator=torch_generator("norm"), dtype=torch.float64) * scale
+    error = vector.abs() * 1e-12
+    bound = certified_norm(vector, error)
+    squared = sum((value**2 for value in exact(vector)), Fraction(0))
+    assert Fraction(bound) ** 2 <= squared
+    assert bound >= float(torch.linalg.vector_norm(vector / scale)) * scale * (1 - 1e-10)
+    assert certified_norm(torch.tensor([math.inf, 1.0]), torch.zeros(2)) == 0.0

@@ -22,7 +22,7 @@ from .lipschitz_lower import (
 )
 from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
 from .models import MLP, GatedLinearModel, QuadraticModel
-from .rounding import gamma, inflate, secant_lower_bound, secant_values
+from .rounding import certified_norm, gamma, inflate, secant_lower_bound, secant_values
 from .seeding import torch_generator
 
 
@@ -161,8 +161,7 @@ def quadratic_gradient_certificate(quadratic: torch.Tensor, direction: torch.Ten
     z = direction / (float(torch.linalg.vector_norm(direction)) * math.nextafter(1 + gamma(d + 4), math.inf))
     gradient = (quadratic + quadratic.T) @ z
     error = inflate(gamma(d + 1) * inflate((quadratic.abs() + quadratic.abs().T) @ z.abs(), d + 1), 2)
-    norm = math.nextafter(float(torch.linalg.vector_norm(gradient)) / (1 + gamma(d + 2)), 0.0)
-    return max(math.nextafter(norm - float(inflate(error.sum(), d)), -math.inf), 0.0)
+    return certified_norm(gradient, error)
 
 
 def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.Tensor):

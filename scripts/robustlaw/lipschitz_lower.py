@@ -9,7 +9,6 @@ point's gradient norm is certified with its rounding accounted for (certified_gr
 Two-layer nets with k > d also get a pattern pursuit from the search's best points (its own column).
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,7 @@ import torch.nn.functional as F
 
 from .lipschitz_exact import pattern_gram
 from .models import MLP, input_gradients
-from .rounding import gamma, inflate, mlp_layer_errors, round_up
+from .rounding import certified_norm, gamma, inflate, mlp_layer_errors, round_up
 
 # Adam's step size in the surrogate ascent: inputs have norm about 1, so steps of 0.01 resolve a region.
 ASCENT_LEARNING_RATE = 0.01
@@ -291,13 +290,14 @@ def certified_gradient(model: MLP, x: torch.Tensor) -> float | None:
     g = W_1^T S_1 ... W_{D-1}^T S_{D-1} a. g is computed from the output back with the pattern fixed,
     beside a componentwise bound of its rounding (the forward error analysis of the transposed product:
     e' = |W|^T (gamma_n S |v| + S e), n the layer's fan-out); then ||g|| >= fl(||g||) / (1 + gamma_{d+2})
-    - ||e||_1, each step rounded down. Unlike a secant through x, the allowance does not grow as the
-    region narrows. None when x is within rounding of a ReLU switch.
+    - ||e||_1, each step rounded down (robustlaw.rounding.certified_norm). Unlike a secant through x, the
+    allowance does not grow as the region narrows. None when x is within rounding of a ReLU switch.
     """
     with torch.no_grad():
         layers = mlp_layer_errors(model, x.to(torch.float64).reshape(1, -1))
         hidden = [(z[0], error[0]) for z, error in layers[:-1]]
-        if any(bool(torch.any(z.abs() <= error)) for z, error in hidden):
+        # Written so that a NaN (an overflowed evaluation) also fails the test.
+        if any(bool(torch.any(~(z.abs() > error))) for z, error in hidden):
             return None
         vector = model.layers[-1].weight.detach().to(torch.float64).reshape(-1)
         error = torch.zeros_like(vector)
@@ -308,9 +308,7 @@ def certified_gradient(model: MLP, x: torch.Tensor) -> float | None:
             masked, masked_error = active * vector, active * error
             spread = weight.abs().T @ (gamma(fan_out) * masked.abs() + masked_error)
             vector, error = weight.T @ masked, round_up(inflate(spread, fan_out + 2))
-        dim = len(vector)
-        norm = math.nextafter(float(torch.linalg.vector_norm(vector)) / (1 + gamma(dim + 2)), 0.0)
-        return max(math.nextafter(norm - float(inflate(error.sum(), dim)), -math.inf), 0.0)
+        return certified_norm(vector, error)
 
 
 def lower_bound(

@@ -10,23 +10,14 @@ of 1e-40 or 1e+30 give the same relative accuracy as weights of 1, and never an 
 
 import torch
 
-from .rounding import power_of_two_near, product_upper_bound, scale_up
+from .rounding import product_upper_bound, scale_up, scaled_to_unit
 
 UPPER_MARGIN = 1e-9
 
 
-def normalised(matrix: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """(matrix / 2^e, e) with 2^e near the largest |entry|: the division is exact in floating point."""
-    matrix = matrix.to(torch.float64)
-    exponent = power_of_two_near(float(matrix.abs().max())) if matrix.numel() else 0
-    # Two factors, each a normal float even where 2^-e alone is not (subnormal weights).
-    half = -exponent // 2
-    return matrix * 2.0**half * 2.0 ** (-exponent - half), exponent
-
-
 def spectral_norm(matrix: torch.Tensor) -> float:
     """Largest singular value by a float64 SVD (not torch.linalg.norm, which is Frobenius), with the margin."""
-    scaled, exponent = normalised(matrix)
+    scaled, exponent = scaled_to_unit(matrix)
     return scale_up(float(torch.linalg.matrix_norm(scaled, ord=2)) * (1 + UPPER_MARGIN), exponent)
 
 
@@ -37,8 +28,8 @@ def spectral_product(weights: list[torch.Tensor]) -> float:
 
 def liplt_two_layer(hidden: torch.Tensor, output: torch.Tensor) -> float:
     """LipLT for slopes in [0, 1]: (1/2)||W^T a|| + (1/2)||W||_2 ||a|| (never above the product)."""
-    w, w_exponent = normalised(hidden)
-    a, a_exponent = normalised(output.reshape(-1))
+    w, w_exponent = scaled_to_unit(hidden)
+    a, a_exponent = scaled_to_unit(output.reshape(-1))
     norm = float(torch.linalg.matrix_norm(w, ord=2))
     bound = 0.5 * float(torch.linalg.vector_norm(w.T @ a)) + 0.5 * norm * float(torch.linalg.vector_norm(a))
     return scale_up(bound * (1 + UPPER_MARGIN), w_exponent + a_exponent)
@@ -71,8 +62,8 @@ def lipsdp_two_layer(
     Starts from T = ||a||^2 I (already <= the spectral product) and runs Adam on log T; the
     best iterate is re-evaluated in float64 and returned with the safety margin.
     """
-    w, w_exponent = normalised(hidden)
-    a, a_exponent = normalised(output.reshape(-1))
+    w, w_exponent = scaled_to_unit(hidden)
+    a, a_exponent = scaled_to_unit(output.reshape(-1))
     if not torch.any(a != 0):
         return 0.0
     # Neurons with a_j = 0 contribute nothing to f; dropping them keeps T^-1 a well defined.
@@ -137,7 +128,7 @@ def lipsdp_network(weights: list[torch.Tensor], steps: int = 300, learning_rate:
     rounding, and the Cholesky factorisation checks it. The best iterate is re-evaluated in float64
     and returned with the safety margin.
     """
-    scaled = [normalised(weight) for weight in weights]
+    scaled = [scaled_to_unit(weight) for weight in weights]
     weights = [weight for weight, _ in scaled]
     widths = [weight.shape[0] for weight in weights[:-1]]
     log_taus = [torch.zeros(width, dtype=torch.float64, requires_grad=True) for width in widths]

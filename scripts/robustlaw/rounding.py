@@ -11,6 +11,7 @@ docs/estimators.md ("Rounding allowances") states each bound as an inequality.
 """
 
 import math
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -161,10 +162,39 @@ def secant_lower_bound(
     err(x) + err(y) (evaluation_error_bound), `distance` the float64 ||x - y|| of `dim` coordinates.
     |f(x) - f(y)| >= |computed difference| - err(x) - err(y), each operation rounded down.
     """
-    gap = round_down(round_down(difference.abs()) - round_up(errors)).clamp_min(0.0)
+    gap = round_down(round_down(difference.abs()) - round_up(errors))
     usable = distance > SMALLEST_DISTANCE
-    denominator = distance_upper_bound(torch.where(usable, distance, 1.0), dim)
-    return torch.where(usable, round_down(gap / denominator).clamp_min(0.0), 0.0)
+    secant = round_down(gap / distance_upper_bound(torch.where(usable, distance, 1.0), dim))
+    # Comparisons are false for NaN: an overflowed value certifies nothing.
+    return torch.where(usable & (secant > 0) & (secant < math.inf), secant, 0.0)
+
+
+def scaled_to_unit(values: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """(values / 2^e, e) with 2^e within a factor 2 of the largest |entry|: exact in floating point."""
+    values = values.to(torch.float64)
+    exponent = power_of_two_near(float(values.abs().max())) if values.numel() else 0
+    # Two factors, each a normal float even where 2^-e alone is not (subnormal entries).
+    half = -exponent // 2
+    return values * 2.0**half * 2.0 ** (-exponent - half), exponent
+
+
+def certified_norm(computed: torch.Tensor, error: torch.Tensor) -> float:
+    """A lower bound of ||g|| for the exact vector g, from a computed one with |computed - g| <= error per entry.
+
+    ||g|| >= ||computed|| - ||error||_2 >= fl(||computed / 2^e||) 2^e / (1 + gamma_{n+2}) - ||error||_1, each
+    step rounded down; the scaling by 2^e keeps the squares of the norm from over- or underflowing.
+    Non-finite input certifies nothing (0).
+    """
+    if not bool(torch.all(torch.isfinite(computed))):
+        return 0.0
+    scaled, exponent = scaled_to_unit(computed)
+    reduced = math.nextafter(float(torch.linalg.vector_norm(scaled)) / (1 + gamma(len(computed) + 2)), 0.0)
+    try:
+        norm = math.nextafter(math.ldexp(reduced, exponent), 0.0)
+    except OverflowError:
+        norm = sys.float_info.max
+    certified = math.nextafter(norm - float(inflate(error.sum(), len(error))), -math.inf)
+    return certified if certified > 0 else 0.0
 
 
 def product_upper_bound(factors: list[float]) -> float:
