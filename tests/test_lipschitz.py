@@ -12,7 +12,7 @@ from robustlaw.lipschitz_branch import branch_and_bound_two_layer
 from robustlaw.lipschitz_exact import best_pattern_exhaustive, exact_two_layer_relu, exact_two_layer_relu_vertices
 from robustlaw.lipschitz_lower import (
     best_certified,
-    certified_secant,
+    certified_gradient,
     line_search,
     lower_bound,
     pattern_pursuit,
@@ -25,7 +25,7 @@ from robustlaw.lipschitz_upper import (
     lipsdp_two_layer,
     spectral_product,
 )
-from robustlaw.models import MLP, input_gradients
+from robustlaw.models import MLP, QuadraticModel, input_gradients
 from robustlaw.seeding import torch_generator
 from robustlaw.settings import lipschitz_settings
 
@@ -40,6 +40,9 @@ FAST = BracketSpec.from_settings(
     ),
     seed=0,
 )
+# The exact oracles are float64 norms of sums of at most a few hundred terms: within about 1e-14 of
+# the true constant. A certified lower end may not pass them by more (before issue 27 it did, by 3e-13).
+EXACT_ROUNDING = 1e-13
 
 
 def random_net(d: int, k: int, depth: int = 2, seed: int = 0, bias_scale: float = 0.3) -> MLP:
@@ -105,7 +108,7 @@ def test_two_layer_k_below_d_quality_targets(seed):
     assert exact is not None
     found = lower_bound(model, torch.empty(0, d, dtype=torch.float64), FAST.lower, torch_generator("t", seed))
     upper = min(lipsdp_two_layer(hidden, output, steps=300), liplt_two_layer(hidden, output))
-    assert 0.95 * exact <= found.certified <= exact * (1 + 1e-9)
+    assert 0.95 * exact <= found.certified <= exact * (1 + EXACT_ROUNDING)
     assert exact <= upper <= 1.3 * exact
 
 
@@ -139,11 +142,12 @@ def test_reduced_lipsdp_equals_the_schur_complement_of_the_full_lmi():
     assert float(_lipsdp_squared(hidden, a, log_tau, rho)) == pytest.approx(float(direct), rel=1e-10)
 
 
-def test_secant_certificate_equals_the_gradient_norm_at_a_generic_point():
+def test_certified_gradient_equals_the_gradient_norm_at_a_generic_point():
+    """Its rounding allowance is of order 1e-13 of the norm on an ordinary net, not more."""
     model = random_net(5, 12, 3, seed=9)
     x = torch.randn(5, generator=torch_generator("point"), dtype=torch.float64)
     gradient_norm = float(torch.linalg.vector_norm(input_gradients(model, x[None])))
-    assert certified_secant(model, x) == pytest.approx(gradient_norm, rel=1e-9)
+    assert certified_gradient(model, x) == pytest.approx(gradient_norm, rel=1e-12)
 
 
 def test_input_gradients_match_finite_differences():
@@ -256,7 +260,7 @@ def test_every_bound_brackets_the_exact_value_past_k_equals_d(d, multiple):
         key: value for key, value in bracket.items() if key.startswith("lip_lower_") and key != "lip_lower_method"
     }
     assert min(uppers.values()) >= exact * (1 - 1e-12)
-    assert max(lowers.values()) <= exact * (1 + 1e-9)
+    assert max(lowers.values()) <= exact * (1 + EXACT_ROUNDING)
     assert lipsdp_network([hidden, output], steps=100) >= exact * (1 - 1e-12)
     assert bracket["lip_lower"] >= 0.98 * exact
     if multiple > 1:
@@ -273,7 +277,7 @@ def test_branch_and_bound_meets_its_target_gap_in_low_dimension():
     assert found.converged
     assert found.best_gradient_norm <= exact * (1 + 1e-12) <= found.upper * (1 + 1e-12)
     assert found.upper <= found.best_gradient_norm * (1 + 1e-3) * (1 + 1e-9)
-    assert certified_secant(model, found.best_point) == pytest.approx(found.best_gradient_norm, rel=1e-9)
+    assert certified_gradient(model, found.best_point) == pytest.approx(found.best_gradient_norm, rel=1e-9)
 
 
 def test_region_walk_climbs_to_the_exact_value_past_k_equals_d():
@@ -302,7 +306,7 @@ def test_pattern_pursuit_never_exceeds_the_exact_value_past_k_equals_d(d, multip
     after = torch.linalg.vector_norm(input_gradients(model, pursued), dim=1)
     assert torch.all(after >= before)
     assert float(after.max()) <= exact * (1 + 1e-12)
-    assert best_certified(model, pursued) <= exact * (1 + 1e-9)
+    assert best_certified(model, pursued) <= exact * (1 + EXACT_ROUNDING)
 
 
 def test_pattern_pursuit_raises_the_lower_end_where_the_search_stalls():
@@ -339,10 +343,19 @@ def test_deep_lipsdp_is_sound_against_a_refined_dense_grid_in_the_plane(depth, w
     upper = lipsdp_network(model.weights(), steps=300)
     assert dense <= upper <= spectral_product(model.weights())
     bracket = lipschitz_bracket(model, FAST)["bracket"]
-    assert bracket["lip_lower"] <= dense * (1 + 1e-9)
+    assert bracket["lip_lower"] <= dense * (1 + EXACT_ROUNDING)
     assert dense <= bracket["lip_upper_lipsdp"] <= bracket["lip_upper_spectral_product"]
 
 
 def test_deep_lipsdp_improves_on_the_product_at_width_64():
     model = random_net(128, 64, 3, seed=0)
     assert lipsdp_network(model.weights(), steps=300) < 0.7 * spectral_product(model.weights())
+
+
+def test_the_quadratic_controls_lower_end_is_within_1e_12_of_its_exact_value():
+    """The certified gradient norm at the top eigenvector (the secant it replaced stopped 5e-7 short)."""
+    generator = torch_generator("quadratic lower")
+    quadratic = torch.randn(40, 40, generator=generator, dtype=torch.float64)
+    exact = 2 * float(torch.linalg.eigvalsh(0.5 * (quadratic + quadratic.T)).abs().max())
+    bracket = lipschitz_bracket(QuadraticModel(quadratic), FAST)["bracket"]
+    assert exact * (1 - 1e-12) <= bracket["lip_lower"] <= exact * (1 + EXACT_ROUNDING)

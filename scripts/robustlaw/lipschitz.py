@@ -15,13 +15,14 @@ from .lipschitz_exact import all_patterns_realisable, best_pattern_exhaustive
 from .lipschitz_lower import (
     LowerSearchSpec,
     best_certified,
-    certified_secant,
+    certified_gradient,
     distinct_regions,
     lower_bound,
     pattern_pursuit,
 )
 from .lipschitz_upper import UPPER_MARGIN, liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
 from .models import MLP, GatedLinearModel, QuadraticModel
+from .rounding import certified_norm, gamma, inflate, secant_lower_bound, secant_values
 from .seeding import torch_generator
 
 
@@ -65,9 +66,9 @@ class Timer:
 
 
 def training_secant(model: torch.nn.Module, x_train: torch.Tensor) -> float:
-    with torch.no_grad():
-        predictions = model(x_train.to(torch.float64))
-    return max_pairwise_secant(x_train, predictions)
+    """The largest secant between training points, less the rounding of the model's values there."""
+    x = x_train.to(torch.float64)
+    return max_pairwise_secant(x, *secant_values(model, x))
 
 
 def branch_applies(model: MLP, spec: BracketSpec) -> bool:
@@ -105,7 +106,7 @@ def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, tim
             found = None
         if found is not None:
             uppers["branch_and_bound"] = found.upper
-            lowers["branch_and_bound"] = certified_secant(model, found.best_point) or 0.0
+            lowers["branch_and_bound"] = certified_gradient(model, found.best_point) or 0.0
     generator = torch_generator("lipschitz", spec.seed)
     extra = None if exact_pattern is None else exact_pattern[None, :]
     found = timed("search", lambda: lower_bound(model, data_points, spec.lower, generator, extra))
@@ -115,6 +116,12 @@ def network_bounds(model: MLP, spec: BracketSpec, data_points: torch.Tensor, tim
         pursued = timed("pattern_pursuit", lambda: pattern_pursuit(model, starts, spec.lower.pursuit_rounds))
         lowers["pattern_pursuit"] = best_certified(model, pursued)
     return uppers, lowers, exact
+
+
+def rounded_secant(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """|f(x) - f(y)| / ||x - y|| less the rounding of f at both points: a certified lower bound of Lip(f)."""
+    values, errors = secant_values(model, torch.stack([x, y]))
+    return float(secant_lower_bound(values[0] - values[1], errors.sum(), torch.linalg.vector_norm(x - y), len(x)))
 
 
 def with_sphere_probes(data_points: torch.Tensor, spec: BracketSpec) -> torch.Tensor:
@@ -127,21 +134,34 @@ def with_sphere_probes(data_points: torch.Tensor, spec: BracketSpec) -> torch.Te
 def quadratic_bounds(model: QuadraticModel, spec: BracketSpec, data_points: torch.Tensor, timed: Timer):
     """(uppers, lowers, exact) of f(z) = z^T Q z on the unit ball, where grad f = 2 sym(Q) z.
 
-    Exact: 2 max |eigenvalue of sym(Q)|. Certified lower: the secant from the top eigenvector v to
-    (1 - h) v, both inside the ball.
+    Exact: 2 max |eigenvalue of sym(Q)|. Certified lower: the gradient norm at the top eigenvector,
+    scaled into the ball (quadratic_gradient_certificate).
     """
     symmetric = model.symmetric()
     values, vectors = timed("eigenvalue", lambda: torch.linalg.eigh(symmetric))
     top = int(torch.argmax(values.abs()))
     exact = 2 * float(values.abs()[top])
-    direction = vectors[:, top]
-    step = 1e-6
-    secant = abs(float(model(direction) - model((1 - step) * direction))) / step
+    certified = quadratic_gradient_certificate(model.quadratic.detach(), vectors[:, top])
     points = with_sphere_probes(data_points, spec)
     sampled = float(torch.linalg.vector_norm(2 * points @ symmetric, dim=1).max())
     uppers = {"eigenvalue": exact * (1 + UPPER_MARGIN)}
-    lowers = {"sampled_gradient": sampled, "certified_search": secant}
+    lowers = {"sampled_gradient": sampled, "certified_search": certified}
     return uppers, lowers, exact
+
+
+def quadratic_gradient_certificate(quadratic: torch.Tensor, direction: torch.Tensor) -> float:
+    """A certified lower bound of ||grad f(z)|| = ||(Q + Q^T) z|| at z = v / (fl(||v||)(1 + gamma_{d+4})), a point
+    of the closed unit ball (the factor covers the norm's and the division's rounding), hence of Lip(f) on the ball.
+
+    fl((Q + Q^T) z) is within gamma_{d+1} (|Q| + |Q|^T) |z| of the exact vector (one rounding forms each
+    entry of Q + Q^T, d more the product), so ||(Q + Q^T) z|| >= fl(||fl(g)||) / (1 + gamma_{d+2}) - that
+    error's 1-norm, rounded down. The old secant from v to (1 - 10^-6) v lost 5e-7 of the value by its step.
+    """
+    d = len(direction)
+    z = direction / (float(torch.linalg.vector_norm(direction)) * math.nextafter(1 + gamma(d + 4), math.inf))
+    gradient = (quadratic + quadratic.T) @ z
+    error = inflate(gamma(d + 1) * inflate((quadratic.abs() + quadratic.abs().T) @ z.abs(), d + 1), 2)
+    return certified_norm(gradient, error)
 
 
 def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.Tensor):
@@ -159,18 +179,21 @@ def gated_bounds(model: GatedLinearModel, spec: BracketSpec, data_points: torch.
     sizes = torch.linalg.vector_norm(tangential, dim=1)
     points = with_sphere_probes(data_points, spec)
     active = (points @ gates.T > 0).to(torch.float64)
-    lowers = {"sampled_gradient": float(torch.linalg.vector_norm(active @ coefficients, dim=1).max())}
+    gradients = active @ coefficients
+    norms = torch.linalg.vector_norm(gradients, dim=1)
+    lowers = {"sampled_gradient": float(norms.max())}
     if float(sizes.max()) <= 1e-12 * float(torch.linalg.vector_norm(coefficients)):
-        # Continuous: a gradient norm where f is differentiable is a lower bound, as for networks.
-        lowers["certified_search"] = lowers["sampled_gradient"]
-        return {"path_norm": float(torch.linalg.vector_norm(coefficients, dim=1).sum())}, lowers, None
+        # Continuous: certified by a short secant along the best sampled gradient (a secant is a lower
+        # bound wherever it lies; inside the point's region it equals the gradient norm).
+        best = int(torch.argmax(norms))
+        ahead = points[best] + 1e-6 * gradients[best] / norms[best].clamp_min(1e-300)
+        lowers["certified_search"] = rounded_secant(model, ahead, points[best])
+        path_norm = float(torch.linalg.vector_norm(coefficients, dim=1).sum())
+        return {"path_norm": path_norm * (1 + UPPER_MARGIN)}, lowers, None
     jump = int(torch.argmax(sizes))
     centre = 0.5 * tangential[jump] / sizes[jump]
     step = 1e-6 * normals[jump]
-    above, below = centre + step, centre - step
-    lowers["certified_search"] = abs(float(model(above) - model(below))) / float(
-        torch.linalg.vector_norm(above - below)
-    )
+    lowers["certified_search"] = rounded_secant(model, centre + step, centre - step)
     return {"discontinuity": float("inf")}, lowers, float("inf")
 
 

@@ -27,6 +27,7 @@ import torch
 
 from .lipschitz_exact import arrangement_vertices
 from .lipschitz_upper import UPPER_MARGIN
+from .rounding import gamma
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,19 @@ def vertex_box(hidden: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, 
     centre = (low + high) / 2
     reach = float(torch.maximum(low.abs(), high.abs()).max())
     return centre, (high - low) / 2 * (1 + 1e-3) + 1e-3 * (1 + reach)
+
+
+def rounding_allowance(weighted: torch.Tensor) -> float:
+    """An absolute bound of the float64 rounding in a box's squared bound, from the path norm P = sum_j ||a_j w_j||.
+
+    Every term of it is at most a few P^2 (||c|| <= P, sum_j |v_j . c| <= P^2 / 2, the quadratic part
+    <= P^2 / 4), and each is a sum of at most k + 2d + 8 rounded operations on those, so together they
+    are off by at most 16 gamma_{k+2d+8} P^2; the top eigenvalue of the d x d Gram V V^T adds at most
+    gamma_{4d} of its trace per neuron counted (m <= k), i.e. k gamma_{4d} P^2.
+    """
+    k, d = weighted.shape
+    path = float(torch.linalg.vector_norm(weighted, dim=1).sum())
+    return (16 * gamma(k + 2 * d + 8) + k * gamma(4 * d)) * path**2
 
 
 def _box_bounds(
@@ -85,7 +99,7 @@ def _box_bounds(
     outer = torch.einsum("bj,jd,je->bde", rest_weights, weighted, weighted) / 4
     spectral = rest.sum(dim=1) * torch.linalg.eigvalsh(outer)[:, -1].clamp_min(0)
     quadratic = torch.minimum((rest_weights @ (0.5 * norms)) ** 2, spectral)
-    squared = torch.sum(mid * mid, dim=2) + spread + quadratic[:, None]
+    squared = torch.sum(mid * mid, dim=2) + spread + quadratic[:, None] + rounding_allowance(weighted)
     upper = squared.max(dim=1).values.clamp_min(0).sqrt()
 
     at_centre = torch.linalg.vector_norm((preactivations > 0).to(torch.float64) @ weighted, dim=1)

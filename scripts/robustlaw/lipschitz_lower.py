@@ -5,7 +5,7 @@ each feeding the next: gradient norms at data and random points; softplus-surrog
 (ReLU's gradient norm is piecewise constant, so ascent on it stalls); exact line search along
 grad f into neighbouring regions; and, for two-layer nets, local search over activation patterns
 realised by least squares (k <= d) or a greedy walk across single hyperplanes (k > d). The best
-point is certified by a float64 secant |f(y) - f(x)| / ||y - x|| taken inside its linear region.
+point's gradient norm is certified with its rounding accounted for (certified_gradient).
 Two-layer nets with k > d also get a pattern pursuit from the search's best points (its own column).
 """
 
@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from .lipschitz_exact import pattern_gram
 from .models import MLP, input_gradients
+from .rounding import certified_norm, gamma, inflate, mlp_layer_errors, round_up
 
 # Adam's step size in the surrogate ascent: inputs have norm about 1, so steps of 0.01 resolve a region.
 ASCENT_LEARNING_RATE = 0.01
@@ -184,7 +185,9 @@ def region_walk(model: MLP, points: torch.Tensor, rounds: int, candidates: int) 
     return points
 
 
-def hinge_realisation(normals: np.ndarray, offsets: np.ndarray, weights: np.ndarray, margin: float) -> np.ndarray:
+def hinge_realisation(
+    normals: np.ndarray, offsets: np.ndarray, weights: np.ndarray, margin: float
+) -> np.ndarray | None:
     """x minimising sum_j |c_j| max(0, margin - y_j dist_j(x)) with y_j = sign(c_j): a linear program.
 
     dist_j(x) = normals_j . x + offsets_j is the signed distance to hyperplane j. Realising as much
@@ -193,7 +196,8 @@ def hinge_realisation(normals: np.ndarray, offsets: np.ndarray, weights: np.ndar
     relaxation. HiGHS solves its dual, max sum_j l_j (margin - y_j offsets_j) subject to
     sum_j l_j y_j normals_j = 0 and 0 <= l_j <= |c_j|, whose basis has d rows instead of k (half
     the time at k = 512, d = 128); x is minus the multipliers of its d equalities. HiGHS is
-    deterministic, so reruns give the same point.
+    deterministic, so reruns give the same point. None where HiGHS reports no optimum (or a non-finite
+    one): the pursuit is a search, and a failed LP only ends its round; no bound rests on the LP.
     """
     labels = np.where(weights > 0, 1.0, -1.0)
     solution = scipy.optimize.linprog(
@@ -203,8 +207,8 @@ def hinge_realisation(normals: np.ndarray, offsets: np.ndarray, weights: np.ndar
         bounds=np.stack([np.zeros_like(weights), np.abs(weights)], axis=1),
         method="highs",
     )
-    if solution.status != 0:
-        raise RuntimeError(f"pattern pursuit: HiGHS did not solve the hinge LP: {solution.message}")
+    if solution.status != 0 or not np.all(np.isfinite(solution.eqlin.marginals)):
+        return None
     return -solution.eqlin.marginals
 
 
@@ -222,17 +226,21 @@ def pattern_pursuit(model: MLP, points: torch.Tensor, rounds: int) -> torch.Tens
     hidden, bias = model.layers[0].weight.detach(), model.layers[0].bias.detach()
     weighted = model.layers[1].weight.detach().reshape(-1, 1) * hidden
     lengths = torch.linalg.vector_norm(hidden, dim=1)
-    normals, offsets = (hidden / lengths[:, None]).numpy(), (bias / lengths).numpy()
+    # A zero row has no hyperplane (its neuron is constant): it takes no part in the LP.
+    planes = lengths > 0
+    normals, offsets = (hidden[planes] / lengths[planes, None]).numpy(), (bias[planes] / lengths[planes]).numpy()
     scales = torch.tensor(PURSUIT_SCALES, dtype=torch.float64)
     best = []
-    for x in points:
+    for x in points if torch.any(planes) else []:
         current = float(gradient_norms(model, x[None])[0])
         for _ in range(rounds):
             gradient = (F.linear(x, hidden, bias) > 0).to(torch.float64) @ weighted
-            weights = (weighted @ gradient).numpy()
-            solutions = torch.from_numpy(
-                np.stack([hinge_realisation(normals, offsets, weights, margin) for margin in PURSUIT_MARGINS])
-            )
+            weights = (weighted[planes] @ gradient).numpy()
+            found = [hinge_realisation(normals, offsets, weights, margin) for margin in PURSUIT_MARGINS]
+            found = [solution for solution in found if solution is not None]
+            if not found:
+                break
+            solutions = torch.from_numpy(np.stack(found))
             trials = (solutions[:, None, :] * scales[None, :, None]).reshape(-1, x.shape[0])
             norms = gradient_norms(model, trials)
             index = int(torch.argmax(norms))
@@ -256,11 +264,11 @@ def distinct_regions(model: MLP, points: torch.Tensor, count: int) -> torch.Tens
 
 
 def best_certified(model: MLP, candidates: torch.Tensor) -> float:
-    """The secant certificate of the candidate with the largest gradient norm that has one (else 0)."""
+    """The certified gradient norm of the candidate with the largest gradient norm that has one (else 0)."""
     for index in torch.argsort(gradient_norms(model, candidates), descending=True):
-        secant = certified_secant(model, candidates[index])
-        if secant is not None:
-            return secant
+        certified = certified_gradient(model, candidates[index])
+        if certified is not None:
+            return certified
     return 0.0
 
 
@@ -273,40 +281,34 @@ def hidden_preactivations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
     return values
 
 
-def certified_secant(model: MLP, x: torch.Tensor) -> float | None:
-    """|f(y) - f(x)| / ||y - x|| for y = x + h grad f / ||grad f|| in the same linear region.
+def certified_gradient(model: MLP, x: torch.Tensor) -> float | None:
+    """A certified lower bound of ||grad f(x)||, hence of Lip(f), at a point strictly inside its linear region.
 
-    The step h is half the distance to the nearest ReLU switch along that ray (computed layer by
-    layer with the pattern held fixed), and both endpoints are checked to share the pattern, so
-    f is affine on [x, y] and the secant is a true value of f's slope. None when x sits on a
-    region boundary.
+    Every hidden pre-activation's computed value must exceed its rounding bound in size
+    (robustlaw.rounding.mlp_layer_errors), so the exact activation pattern is the computed one and, no
+    pre-activation being 0, holds on a neighbourhood of x: f is affine there with gradient
+    g = W_1^T S_1 ... W_{D-1}^T S_{D-1} a. g is computed from the output back with the pattern fixed,
+    beside a componentwise bound of its rounding (the forward error analysis of the transposed product:
+    e' = |W|^T (gamma_n S |v| + S e), n the layer's fan-out); then ||g|| >= fl(||g||) / (1 + gamma_{d+2})
+    - ||e||_1, each step rounded down (robustlaw.rounding.certified_norm). Unlike a secant through x, the
+    allowance does not grow as the region narrows. None when x is within rounding of a ReLU switch.
     """
     with torch.no_grad():
-        x = x.to(torch.float64).reshape(1, -1)
-        gradient = input_gradients(model, x)
-        norm = float(torch.linalg.vector_norm(gradient))
-        if norm == 0.0:
-            return 0.0
-        direction = gradient / norm
-        preactivations = hidden_preactivations(model, x)
-        reach = float("inf")
-        derivative = direction
-        for layer, z in zip(model.layers[:-1], preactivations, strict=True):
-            rate = F.linear(derivative, layer.weight)
-            if torch.any(z == 0):
-                return None
-            crossing = rate * z < 0
-            if torch.any(crossing):
-                reach = min(reach, float(torch.min((-z / rate)[crossing])))
-            derivative = rate * (z > 0)
-        step = min(0.5 * reach, 1.0)
-        y = x + step * direction
-        same = all(
-            torch.equal(zx > 0, zy > 0) for zx, zy in zip(preactivations, hidden_preactivations(model, y), strict=True)
-        )
-        if not same or step == 0.0:
+        layers = mlp_layer_errors(model, x.to(torch.float64).reshape(1, -1))
+        hidden = [(z[0], error[0]) for z, error in layers[:-1]]
+        # Written so that a NaN (an overflowed evaluation) also fails the test.
+        if any(bool(torch.any(~(z.abs() > error))) for z, error in hidden):
             return None
-        return float((forward(model, y) - forward(model, x)).abs()) / float(torch.linalg.vector_norm(y - x))
+        vector = model.layers[-1].weight.detach().to(torch.float64).reshape(-1)
+        error = torch.zeros_like(vector)
+        for layer, (z, _) in zip(reversed(model.layers[:-1]), reversed(hidden), strict=True):
+            weight = layer.weight.detach().to(torch.float64)
+            fan_out = weight.shape[0]
+            active = (z > 0).to(torch.float64)
+            masked, masked_error = active * vector, active * error
+            spread = weight.abs().T @ (gamma(fan_out) * masked.abs() + masked_error)
+            vector, error = weight.T @ masked, round_up(inflate(spread, fan_out + 2))
+        return certified_norm(vector, error)
 
 
 def lower_bound(

@@ -2,33 +2,37 @@
 
 Every function takes float64 weights. All bounds hold for activations with slopes in [0, 1]
 (ReLU). Each returned value carries a relative safety margin UPPER_MARGIN that covers the
-rounding of the float64 linear algebra that produced it.
+rounding of the float64 linear algebra that produced it. Each layer is first divided by a power of
+two near its largest entry (exact), the bound computed on the normalised layers and multiplied back
+by the product of those powers (exact, or rounded up where it leaves the normal range): so weights
+of 1e-40 or 1e+30 give the same relative accuracy as weights of 1, and never an underflow to 0.
 """
 
 import torch
+
+from .rounding import product_upper_bound, scale_up, scaled_to_unit
 
 UPPER_MARGIN = 1e-9
 
 
 def spectral_norm(matrix: torch.Tensor) -> float:
-    """Largest singular value by a float64 SVD (not torch.linalg.norm, which is Frobenius)."""
-    return float(torch.linalg.matrix_norm(matrix.to(torch.float64), ord=2))
+    """Largest singular value by a float64 SVD (not torch.linalg.norm, which is Frobenius), with the margin."""
+    scaled, exponent = scaled_to_unit(matrix)
+    return scale_up(float(torch.linalg.matrix_norm(scaled, ord=2)) * (1 + UPPER_MARGIN), exponent)
 
 
 def spectral_product(weights: list[torch.Tensor]) -> float:
     """prod_l ||W_l||_2: valid for any depth with 1-Lipschitz activations."""
-    product = 1.0
-    for weight in weights:
-        product *= spectral_norm(weight)
-    return product * (1 + UPPER_MARGIN)
+    return product_upper_bound([spectral_norm(weight) for weight in weights])
 
 
 def liplt_two_layer(hidden: torch.Tensor, output: torch.Tensor) -> float:
     """LipLT for slopes in [0, 1]: (1/2)||W^T a|| + (1/2)||W||_2 ||a|| (never above the product)."""
-    a = output.reshape(-1).to(torch.float64)
-    w = hidden.to(torch.float64)
-    bound = 0.5 * float(torch.linalg.vector_norm(w.T @ a)) + 0.5 * spectral_norm(w) * float(torch.linalg.vector_norm(a))
-    return bound * (1 + UPPER_MARGIN)
+    w, w_exponent = scaled_to_unit(hidden)
+    a, a_exponent = scaled_to_unit(output.reshape(-1))
+    norm = float(torch.linalg.matrix_norm(w, ord=2))
+    bound = 0.5 * float(torch.linalg.vector_norm(w.T @ a)) + 0.5 * norm * float(torch.linalg.vector_norm(a))
+    return scale_up(bound * (1 + UPPER_MARGIN), w_exponent + a_exponent)
 
 
 def _lipsdp_squared(w: torch.Tensor, a: torch.Tensor, log_tau: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
@@ -58,8 +62,8 @@ def lipsdp_two_layer(
     Starts from T = ||a||^2 I (already <= the spectral product) and runs Adam on log T; the
     best iterate is re-evaluated in float64 and returned with the safety margin.
     """
-    w = hidden.to(torch.float64)
-    a = output.reshape(-1).to(torch.float64)
+    w, w_exponent = scaled_to_unit(hidden)
+    a, a_exponent = scaled_to_unit(output.reshape(-1))
     if not torch.any(a != 0):
         return 0.0
     # Neurons with a_j = 0 contribute nothing to f; dropping them keeps T^-1 a well defined.
@@ -80,7 +84,7 @@ def lipsdp_two_layer(
         optimizer.step()
     with torch.no_grad():
         certified = float(_lipsdp_squared(w, a, *best))
-    return max(certified, 0.0) ** 0.5 * (1 + UPPER_MARGIN)
+    return scale_up(max(certified, 0.0) ** 0.5 * (1 + UPPER_MARGIN), w_exponent + a_exponent)
 
 
 def _lipsdp_network_squared(
@@ -124,6 +128,8 @@ def lipsdp_network(weights: list[torch.Tensor], steps: int = 300, learning_rate:
     rounding, and the Cholesky factorisation checks it. The best iterate is re-evaluated in float64
     and returned with the safety margin.
     """
+    scaled = [scaled_to_unit(weight) for weight in weights]
+    weights = [weight for weight, _ in scaled]
     widths = [weight.shape[0] for weight in weights[:-1]]
     log_taus = [torch.zeros(width, dtype=torch.float64, requires_grad=True) for width in widths]
     rhos = torch.zeros(len(widths), dtype=torch.float64, requires_grad=True)
@@ -140,4 +146,5 @@ def lipsdp_network(weights: list[torch.Tensor], steps: int = 300, learning_rate:
         optimizer.step()
     with torch.no_grad():
         certified = float(_lipsdp_network_squared(weights, *best))
-    return max(certified, 0.0) ** 0.5 * (1 + UPPER_MARGIN)
+    exponent = sum(exponent for _, exponent in scaled)
+    return scale_up(max(certified, 0.0) ** 0.5 * (1 + UPPER_MARGIN), exponent)
