@@ -4,7 +4,13 @@
 The tolerances of scripts/robustlaw/compare.py come from this measurement (docs/cross-machine.md).
 
     .venv/bin/python benchmarks/cross_machine.py [--configfile tests/tiny_config.yaml] [--folder DIR]
-        [--variants avx512 avx2 default generic]
+        [--variants avx512 avx2 default generic] [--reference RESULTS --widths K ...]
+
+A long config need not run twice: `--reference` compares every variant with a finished run of the same
+config (its results folder), and `--widths` runs only those widths of every model and control series.
+The rows, tables and config entries of the other widths are then on the reference's side only and
+reported as such; the deviations over the matched rows (and the law fits whose points are all among
+the widths run) are the measurement.
 
 Variants: `avx512`, `avx2`, `default` set ATEN_CPU_CAPABILITY (torch's vectorised kernels, or none);
 `generic` also drops MKL and OpenBLAS to their SSE4.2 / Prescott code paths, the nearest this machine
@@ -39,15 +45,26 @@ VARIANTS: dict[str, tuple[dict[str, str], dict]] = {
 }
 
 
-def run_variant(name: str, configfile: Path, folder: Path, cores: int) -> Path:
+def with_widths(config: dict, widths: set[int]) -> dict:
+    """`config` with every model and control series cut to `widths`; a series left empty is dropped."""
+    cut = dict(config)
+    for section in [name for name in ("models", "controls") if name in config]:
+        if any("widths" not in series for series in config[section]):
+            raise SystemExit(f"--widths: every entry of {section} in the config needs its own widths list")
+        kept = [{**series, "widths": [k for k in series["widths"] if k in widths]} for series in config[section]]
+        cut[section] = [series for series in kept if series["widths"]]
+    return cut
+
+
+def run_variant(name: str, config: dict, folder: Path, cores: int) -> Path:
     """The workflow in folder/name with the variant's environment and config; returns its work folder."""
     environment, overrides = VARIANTS[name]
     workdir = folder / name
     workdir.mkdir(parents=True)
-    config = workdir / "config.yaml"
-    config.write_text(yaml.safe_dump({**yaml.safe_load(configfile.read_text()), **overrides}))
+    configfile = workdir / "config.yaml"
+    configfile.write_text(yaml.safe_dump({**config, **overrides}))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
-    command = [snakemake, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(config)]
+    command = [snakemake, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(configfile)]
     # Every step in a process of its own, so each starts under the variant's kernels.
     env = dict(os.environ, **environment)
     start = time.perf_counter()
@@ -64,15 +81,24 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=None, help="where the runs go (default: a new temp folder)")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=["avx512", "avx2", "default", "generic"])
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--reference", type=Path, default=None, help="a finished run of the config to compare with")
+    parser.add_argument("--widths", type=int, nargs="+", default=None, help="run only these widths of each series")
     args = parser.parse_args()
+    if args.widths and not args.reference:
+        raise SystemExit("--widths runs part of the config: give the full run to compare with as --reference")
     if "cuda" in args.variants:
         import torch
 
         if not torch.cuda.is_available():
             raise SystemExit("variant cuda needs a CUDA device; none is visible here")
     folder = args.folder or Path(subprocess.check_output(["mktemp", "-d"], text=True).strip())
-    runs = {name: run_variant(name, args.configfile.resolve(), folder, args.cores) for name in args.variants}
-    reference, *others = args.variants
+    config = yaml.safe_load(args.configfile.read_text())
+    if args.widths:
+        config = with_widths(config, set(args.widths))
+    runs = {name: run_variant(name, config, folder, args.cores) for name in args.variants}
+    if args.reference:
+        runs = {str(args.reference): args.reference, **runs}
+    reference, *others = runs
     for name in others:
         print(f"\n=== {reference} (A) vs {name} (B): robustlaw compare --deviations", flush=True)
         print(report(compare_folders(runs[reference], runs[name]), show_deviations=True), flush=True)

@@ -2,6 +2,10 @@
 
 import platform
 import shutil
+from collections.abc import Callable
+from functools import partial
+from operator import mul
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,11 +13,34 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
-from helpers import snakemake
+from helpers import TINY, snakemake
 
 from robustlaw.__main__ import main
-from robustlaw.compare import EXACT, UNLISTED, Tolerance, compare_folders, compare_tables, tolerance_for
+from robustlaw.columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS, LOCAL_SLOPE_COLUMNS, RUN_COLUMNS
+from robustlaw.compare import (
+    EXACT,
+    TABLE_KEYS,
+    UNLISTED,
+    Tolerance,
+    compare_folders,
+    compare_tables,
+    tolerance_for,
+)
 from robustlaw.provenance import read_provenance
+
+# The numbers a reader quotes, per table that holds them: the bracket ends, every estimate behind them
+# and their ratio, and the law fits' slopes and prefactors (with their bootstrap percentiles).
+QUOTED = {
+    "runs": [name for name in RUN_COLUMNS if name.startswith("lip_") and not name.endswith(("_method", "_domain"))],
+    "frontier": [name for name in FRONTIER_COLUMNS if name.startswith("lip_")],
+    "law_fit": [name for name in LAW_FIT_COLUMNS if name.startswith(("slope", "prefactor"))],
+    "local_slopes": [name for name in LOCAL_SLOPE_COLUMNS if name.startswith("slope")],
+}
+# A move a reader would call a different number: one row's value times 1.01 or 0.99.
+ONE_PERCENT = (1.01, 0.99)
+# Estimates whose measured noise (a sample point carried across a ReLU kink) is above a tenth of 1%: a 1%
+# move of these alone passes. The bracket end they feed (lip_lower) is held to the tight tolerance.
+NOISIER_THAN_A_TENTH_OF_ONE_PERCENT = {"lip_lower_sampled_gradient", "lip_lower_training_secant"}
 
 
 def runs_frame(**changes) -> pd.DataFrame:
@@ -48,6 +75,18 @@ def test_config_columns_are_exact_and_estimates_have_a_reason():
     assert tolerance_for("learning_rate") is EXACT and tolerance_for("p_over_nd") is EXACT
     assert tolerance_for("lip_upper_lipsdp").rtol >= tolerance_for("lip_lower").rtol > 0
     assert tolerance_for("a_column_nobody_listed") is UNLISTED
+
+
+@pytest.mark.parametrize("table, column", [(table, column) for table, names in QUOTED.items() for column in names])
+def test_a_quoted_number_is_held_to_about_ten_times_its_measured_noise_and_a_one_percent_move_fails(table, column):
+    tolerance = tolerance_for(column, table=table)
+    assert tolerance.noise is not None and tolerance.noise > 0, f"{column}: no measured noise behind its tolerance"
+    # rtol for relative noise; atol for the slopes, whose noise is a difference of logs.
+    assert 0 < max(tolerance.rtol, tolerance.atol) <= 10.5 * tolerance.noise, f"{column}: {tolerance}"
+    if column in NOISIER_THAN_A_TENTH_OF_ONE_PERCENT:
+        assert 10 * tolerance.noise > 0.01 and tolerance.allows(1.0, 1.01)
+    elif tolerance.rtol:
+        assert not any(tolerance.allows(1.0, factor) for factor in ONE_PERCENT), f"{column}: {tolerance}"
 
 
 def test_equal_tables_agree_and_report_their_largest_deviation():
@@ -106,16 +145,27 @@ def test_a_model_whose_trainer_kept_another_step_is_held_to_the_trajectory_toler
     moved = frontier.assign(lip_upper=[2.0 * (1 + wide / 2), 3.0, np.nan])
     assert compare_tables("frontier", frontier, moved, frozenset({("a", "k2", "plain", 0)}))[0] == []
     assert compare_tables("frontier", frontier, moved)[0] != []
+    # Among models that kept other steps another one can be the best at a p (three such seeds on the
+    # default config); the frontier row then names it. Another best model that did not move is a disagreement.
+    other_best = frontier.assign(seed=[1, 1, 0], lip_upper=[2.0 * (1 + wide / 2), 3.0, np.nan])
+    found, _, tolerated = compare_tables("frontier", frontier, other_best, frozenset({("a", "k2", "plain", 1)}))
+    assert found == [] and [(d.column, d.keys, d.a, d.b) for d in tolerated] == [
+        ("seed", (("dataset", "a"), ("p", 1)), 0, 1)
+    ]
+    assert [d.column for d in compare_tables("frontier", frontier, other_best)[0]] == ["seed", "lip_upper"]
 
 
-def test_a_law_fit_beyond_tolerance_agrees_while_its_bootstrap_intervals_overlap():
+def test_a_law_fit_of_a_series_whose_trainer_kept_another_step_agrees_while_its_intervals_overlap():
     ids = {"dataset": ["a", "a"], "series": ["s", "s"], "trainer": ["t", "t"], "side": ["upper", "lower"]}
     fits = pd.DataFrame(ids).assign(slope=-0.30, slope_low=-0.35, slope_high=-0.25)
     other = fits.assign(slope=[-0.32, -0.45], slope_low=[-0.37, -0.50], slope_high=[-0.27, -0.40])
-    found, _, tolerated = compare_tables("law_fit", fits, other)
+    found, _, tolerated = compare_tables("law_fit", fits, other, frozenset({("a", "s", "t")}))
     columns = {"slope", "slope_low", "slope_high"}
     assert {(d.column, d.keys[-1][1]) for d in tolerated} == {(column, "upper") for column in columns}
     assert {(d.column, d.keys[-1][1]) for d in found} == {(column, "lower") for column in columns}
+    # The same fits where every model kept its step: overlapping intervals excuse nothing.
+    found, _, tolerated = compare_tables("law_fit", fits, other, frozenset({("a", "s", "other trainer")}))
+    assert tolerated == [] and {d.column for d in found} == columns and len(found) == 6
 
 
 def test_keys_that_do_not_identify_rows_stop_the_comparison():
@@ -136,10 +186,63 @@ def test_a_table_on_one_side_only_is_named_and_a_folder_without_tables_is_an_err
     assert "no Parquet tables" in capsys.readouterr().err
 
 
-def write_like(source, target, table: pd.DataFrame) -> None:
-    """`table` written to `target` with the schema metadata (provenance) of `source`."""
-    metadata = pq.read_schema(source).metadata
-    pq.write_table(pa.Table.from_pandas(table, preserve_index=False).replace_schema_metadata(metadata), target)
+def rewritten(source: Path, target: Path, table: str, change: Callable[[pa.Table], pa.Table]) -> Path:
+    """The results folder `source` copied (its tables) to `target`, with `change` applied to one table; the
+    rest of that file, its schema metadata (the provenance) included, as it was."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.glob("*.parquet"):
+        shutil.copy(path, target)
+    pq.write_table(change(pq.read_table(source / f"{table}.parquet")), target / f"{table}.parquet")
+    return target
+
+
+def one_cell(column: str, row: int, move: Callable[[float], float]) -> Callable[[pa.Table], pa.Table]:
+    def change(data: pa.Table) -> pa.Table:
+        values = data.column(column).to_pylist()
+        values[row] = move(values[row])
+        field = data.schema.field(column)
+        return data.set_column(data.schema.get_field_index(column), field, pa.array(values, field.type))
+
+    return change
+
+
+def at_noise(table: str, column: str) -> Callable[[float], float]:
+    """A move of the column's measured noise: relative where its tolerance is, else absolute."""
+    tolerance = tolerance_for(column, table=table)
+    return (lambda x: x * (1 + tolerance.noise)) if tolerance.rtol else (lambda x: x + tolerance.noise)
+
+
+def noisiest_row(table: str, a: pd.DataFrame, b: pd.DataFrame, column: str) -> int | None:
+    """The position in `b` of the row whose `column` is farthest from `a`'s (relative), among finite, nonzero
+    values; None where there is none."""
+    keys = list(TABLE_KEYS[table])
+    both = b.reset_index(names="position").merge(a[[*keys, column]], on=keys, suffixes=("", "_a"))
+    both = both[np.isfinite(both[column]) & (both[column] != 0)]
+    if both.empty:
+        return None
+    spread = (both[column] - both[f"{column}_a"]).abs() / both[column].abs()
+    return int(both.loc[spread.idxmax(), "position"])
+
+
+def quoted_moves_caught(a: Path, b: Path, table: str, folder: Path) -> list[str]:
+    """Each quoted column of `table` in results folder `b`, one row moved by 1% (either way) and by the
+    column's measured noise, compared with `a`: the 1% moves must be named as one disagreement each, the
+    noise move must agree. Returns the columns checked (those with a finite, nonzero value)."""
+    frame_a, frame_b = (pd.read_parquet(side / f"{table}.parquet") for side in (a, b))
+    checked = []
+    for column in QUOTED[table]:
+        row = noisiest_row(table, frame_a, frame_b, column)
+        if row is None:
+            continue
+        expected = [] if column in NOISIER_THAN_A_TENTH_OF_ONE_PERCENT else [(f"{table}.parquet", column)]
+        for factor in ONE_PERCENT:
+            moved = rewritten(b, folder / f"{column}-{factor}", table, one_cell(column, row, partial(mul, factor)))
+            found = compare_folders(a, moved).disagreements
+            assert [(d.table, d.column) for d in found] == expected, (column, factor, found)
+        noisy = rewritten(b, folder / f"{column}-noise", table, one_cell(column, row, at_noise(table, column)))
+        assert compare_folders(a, noisy).disagreements == [], column
+        checked.append(column)
+    return checked
 
 
 @pytest.fixture(scope="module")
@@ -188,15 +291,54 @@ def test_a_moved_bracket_or_a_dropped_row_fails_and_is_named(finished_run, other
     runs = pd.read_parquet(other_kernel_run / "results" / "runs.parquet")
     row = runs.index[runs["fitted"]][0]
     model, seed = runs.at[row, "model"], runs.at[row, "seed"]
-    shutil.copytree(other_kernel_run / "results", tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("models"))
     if change == "moved":
-        runs.at[row, "lip_upper"] *= 1 + 3 * tolerance_for("lip_upper").rtol
+        edit = one_cell("lip_upper", row, lambda x: x * (1 + 3 * tolerance_for("lip_upper").rtol))
     else:
-        runs = runs.drop(index=row)
-    write_like(other_kernel_run / "results" / "runs.parquet", tmp_path / "runs.parquet", runs)
+        edit = partial(pa.Table.take, indices=[index for index in range(len(runs)) if index != row])
+    rewritten(other_kernel_run / "results", tmp_path, "runs", edit)
     assert main(["compare", str(finished_run), str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert out.startswith("DISAGREE")
     named = [line for line in out.splitlines() if f"model={model}" in line and f"seed={seed}" in line]
     expected = "lip_upper:" if change == "moved" else "row only in A"
     assert len(named) == 1 and expected in named[0] and "runs.parquet" in named[0], out
+
+
+@vector_cpu
+@pytest.mark.parametrize("table", ["runs", "frontier"])
+def test_a_one_percent_move_of_a_bracket_is_caught_and_one_at_the_measured_noise_is_not(
+    finished_run, other_kernel_run, tmp_path, table
+):
+    """On the other kernel path's results, the noisiest row of each column moved (robustness.parquet holds
+    no bracket: only shares of points)."""
+    checked = quoted_moves_caught(finished_run / "results", other_kernel_run / "results", table, tmp_path)
+    must = {
+        "runs": {"lip_upper", "lip_lower", "lip_ratio", "lip_exact", "lip_upper_lipsdp", "lip_upper_eigenvalue"},
+        "frontier": {"lip_upper", "lip_lower"},
+    }[table]
+    assert must <= set(checked), f"the tiny run left {sorted(must - set(checked))} without a finite value"
+
+
+# The tiny config fits no law (every width lies past 1 / l_sep^2), and its local slopes lie near 0 (-0.014),
+# where a 1% move is below the slopes' absolute tolerance: a control series in d = 32 fits a steep law.
+LAW_FIT_CONFIG = {
+    "datasets": [{"distribution": "sphere", "n": 32, "d": 32, "n_test": 64, "labels": "random_sign", "eps": 0.99}],
+    "controls": [{"kind": "even_ntk", "widths": [2, 4]}],
+    "seeds": [0, 1],
+    "lipschitz": TINY["lipschitz"],
+    "law_fit": TINY["law_fit"],
+}
+
+
+@pytest.fixture(scope="module")
+def law_fit_run(workflow, tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("law-fit")
+    snakemake(workflow, workdir, "results/law_fit.parquet", config=LAW_FIT_CONFIG)
+    return workdir / "results"
+
+
+@pytest.mark.parametrize("table", ["law_fit", "local_slopes"])
+def test_a_one_percent_move_of_a_law_fit_is_caught_and_one_at_the_measured_noise_is_not(law_fit_run, tmp_path, table):
+    fits = pd.read_parquet(law_fit_run / f"{table}.parquet")
+    assert np.isfinite(fits[QUOTED[table]].to_numpy()).all(), "the law-fit run fitted no law: nothing tested"
+    assert quoted_moves_caught(law_fit_run, law_fit_run, table, tmp_path) == QUOTED[table]
