@@ -32,6 +32,10 @@ def validate_config(config):
         raise ConfigError(f"config key '{key_text(cause.absolute_path)}': {cause.message}") from None
 
 
+# Snakemake 9 evaluates a templated config file as it reads it, before this code: refusing one here
+# stops it before any job, and `robustlaw check-config FILE` refuses it before Snakemake reads it.
+for path in workflow.configfiles:
+    grid.check_plain_config(path)
 validate_config(config)
 
 

@@ -3,6 +3,8 @@
 robustlaw evaluate CHECKPOINT [--dataset DATASET] [--radii R ...]
                                                     the Lipschitz bracket of any checkpoint, as JSON, and
                                                     with --radii its robust accuracy on the dataset
+robustlaw check-config CONFIG ...                   refuse a config that is not plain YAML data (a YTE template
+                                                    runs Python as Snakemake reads it), without evaluating it
 robustlaw verify [RESULTS_DIR] [--reference DIR]   check every result file against MANIFEST.sha256
 robustlaw compare RESULTS_A RESULTS_B [--deviations]  two results folders, equal up to float noise?
 robustlaw columns                                   the column dictionary of every table, as Markdown
@@ -14,6 +16,7 @@ import sys
 from . import compare as comparison
 from . import evaluate
 from .columns import TABLES
+from .grid import ConfigError, check_plain_config
 from .manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, verify_results
 
 BAR = "\\|"
@@ -47,6 +50,25 @@ def verify(argv: list[str]) -> int:
         )
     print(f"{args.results}: logs/ and benchmarks/ are in no manifest: they hold time stamps and timings")
     return 1 if checked.problems else 0
+
+
+def check_config(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="robustlaw check-config",
+        description="refuse a config file Snakemake would evaluate as a template; the file is only read",
+    )
+    parser.add_argument("configs", nargs="+", help="config files to check before passing them to snakemake")
+    args = parser.parse_args(argv)
+    refused = 0
+    for path in args.configs:
+        try:
+            check_plain_config(path)
+        except ConfigError as error:
+            print(error, file=sys.stderr)
+            refused += 1
+        else:
+            print(f"{path}: plain YAML data, no template")
+    return 1 if refused else 0
 
 
 def compare(argv: list[str]) -> int:
@@ -94,7 +116,13 @@ def columns(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    commands = {"evaluate": evaluate.main, "verify": verify, "compare": compare, "columns": columns}
+    commands = {
+        "evaluate": evaluate.main,
+        "check-config": check_config,
+        "verify": verify,
+        "compare": compare,
+        "columns": columns,
+    }
     if not argv or argv[0] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

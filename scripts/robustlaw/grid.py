@@ -1,12 +1,15 @@
 """The grid a validated config asks for: named datasets, models, trainers, every run, and the
 configurations (a run without its seed) that the workflow fits and evaluates one job each.
 
-Standard library only: Snakemake's own process builds the grid (rules/common.smk) and so does
-benchmarks/naive_baseline.py. Mistakes are raised as ConfigError naming the config key, before
-any job starts.
+Standard library (and PyYAML, which Snakemake itself needs) only: Snakemake's own process builds the
+grid (rules/common.smk) and so does benchmarks/naive_baseline.py. Mistakes are raised as ConfigError
+naming the config key, before any job starts.
 """
 
+import os
 from dataclasses import dataclass
+
+import yaml
 
 from . import sources
 
@@ -29,6 +32,26 @@ FIGURE_NAMES = [
 
 class ConfigError(ValueError):
     """A config mistake, reported with the key it concerns before any job starts."""
+
+
+# The key that makes Snakemake 9 read a config file as a YTE template, whose expressions are Python.
+TEMPLATE_KEY = "__use_yte__"
+
+
+def check_plain_config(path: str | os.PathLike) -> None:
+    """Refuse a config file that is not plain YAML (or JSON) data: one that asks for YTE templates or
+    holds YAML tags that build Python objects. Read with yaml.safe_load, so nothing in it is evaluated."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        reason = " ".join(str(error).split())
+        raise ConfigError(f"config file '{path}': not plain YAML data ({reason})") from None
+    if isinstance(document, dict) and TEMPLATE_KEY in document:
+        raise ConfigError(
+            f"config file '{path}': '{TEMPLATE_KEY}' makes Snakemake run the file's templates as Python; "
+            "a robustlaw config is plain YAML data: remove the key and any template"
+        )
 
 
 @dataclass(frozen=True)
