@@ -2,12 +2,24 @@
 that stops with one line, a failed job's log, what verify refuses, and the repair verify prints."""
 
 import copy
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pytest
+import torch
 import yaml
 from helpers import SNAKEMAKE, TINY, run_environment
+
+from robustlaw.aggregate import write_parquet
+from robustlaw.files import write_json, write_text
+from robustlaw.io import DATASET_ARRAYS, save_checkpoint, save_dataset
+from robustlaw.manifest import MANIFEST_NAME, write_manifest
+from robustlaw.models import MLP
 
 ROBUSTLAW = str(Path(sys.executable).with_name("robustlaw"))
 
@@ -58,3 +70,22 @@ def test_the_workflow_refuses_a_yte_template_config_before_any_job(workflow, tmp
     assert not (tmp_path / "results").exists()
     # Snakemake ran the template as it read the file, before any workflow code: hence check-config.
     assert marker.exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_result_files_follow_the_umask_as_ordinary_tools_do(tmp_path, umask):
+    """Tables, checkpoints, datasets, records and manifests, written through the atomic temporary file."""
+    previous = os.umask(umask)
+    try:
+        write_text(tmp_path / "timings.tsv", "seconds\n1\n")
+        write_json(tmp_path / "record.json", {"seed": 0})
+        write_parquet(pd.DataFrame({"p": [1, 2]}), str(tmp_path / "runs.parquet"), {})
+        save_checkpoint(tmp_path / "seed0.safetensors", MLP(3, 4, 2, "relu", generator=torch.Generator()))
+        save_dataset(tmp_path / "data.safetensors", {name: np.zeros((2, 3)) for name in DATASET_ARRAYS}, {})
+        written = sorted(path.name for path in tmp_path.iterdir())
+        write_manifest(tmp_path, [tmp_path / name for name in written])
+        (tmp_path / "plain.txt").touch()  # what an ordinary tool makes under this umask
+    finally:
+        os.umask(previous)
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
+    assert modes == dict.fromkeys([*written, MANIFEST_NAME, "plain.txt"], 0o666 & ~umask)
