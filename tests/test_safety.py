@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ import pytest
 import torch
 import yaml
 from helpers import SNAKEMAKE, TINY, run_environment
+from safetensors.numpy import save_file as save_numpy
+from safetensors.torch import save_file
 
 from robustlaw.aggregate import write_parquet
 from robustlaw.files import write_json, write_text
@@ -89,3 +92,63 @@ def test_result_files_follow_the_umask_as_ordinary_tools_do(tmp_path, umask):
         os.umask(previous)
     modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
     assert modes == dict.fromkeys([*written, MANIFEST_NAME, "plain.txt"], 0o666 & ~umask)
+
+
+def two_layer_checkpoint(path: Path, depth_claimed: str = "2", d: int = 2) -> Path:
+    """A hand-made two-layer net (the README's format) whose metadata claims `depth_claimed`."""
+    tensors = {
+        "layers.0.weight": torch.ones(1, d),
+        "layers.0.bias": torch.zeros(1),
+        "layers.1.weight": torch.ones(1, 1),
+        "layers.1.bias": torch.zeros(1),
+    }
+    save_file(tensors, str(path), metadata={"format": "robustlaw-mlp/1", "activation": "relu", "depth": depth_claimed})
+    return path
+
+
+def dataset_file(path: Path, d: int = 2, y_train: np.ndarray | None = None, meta: str | None = None) -> Path:
+    """A 4-point dataset of dimension d, with y_train and the 'meta' entry replaced where given."""
+    arrays = {
+        "x_train": np.full((4, d), 0.5),
+        "y_train": np.array([1.0, -1.0, 1.0, -1.0]) if y_train is None else y_train,
+        "x_test": np.full((4, d), 0.5),
+        "y_test": np.array([1.0, -1.0, 1.0, -1.0]),
+    }
+    save_dataset(path, arrays, {})
+    if meta is not None:  # rewritten as other code following the documented format might write it
+        save_numpy(arrays, str(path), metadata={"format": "robustlaw-dataset/1", "meta": meta})
+    return path
+
+
+@pytest.mark.parametrize("depth", ["1000000", "100000000"])
+def test_a_tiny_checkpoint_claiming_an_enormous_depth_is_refused_at_once(tmp_path, depth):
+    path = two_layer_checkpoint(tmp_path / "claims.safetensors", depth)
+    assert path.stat().st_size < 1024
+    started = time.monotonic()
+    result = robustlaw("evaluate", str(path))
+    assert result.returncode == 2 and time.monotonic() - started < 60
+    assert result.stderr == (
+        f"error: {path}: metadata 'depth' is {depth}, but the file holds 4 tensors "
+        "(a weight and a bias per layer, at least 2 layers)\n"
+    )
+
+
+EVALUATE_DATASETS = {
+    "dataset of another dimension": (dict(d=3), "points of d = 3, but {checkpoint} takes inputs of d = 2"),
+    "NaN label": (dict(y_train=np.array([1.0, np.nan, 1.0, 1.0])), "y_train must hold labels in [-1, 1]"),
+    "label outside [-1, 1]": (dict(y_train=np.array([1.0, 7.0, 1.0, 1.0])), "y_train must hold labels in [-1, 1]"),
+    "labels of another length": (dict(y_train=np.array([1.0, -1.0])), "x_train of shape (4, 2) and y_train of shape"),
+    "metadata that is not JSON": (dict(meta="{d: 2"), "metadata 'meta' is not JSON"),
+    "metadata that is not an object": (dict(meta="[2]"), "metadata 'meta' is not a JSON object"),
+}
+
+
+@pytest.mark.parametrize("case", EVALUATE_DATASETS, ids=list(EVALUATE_DATASETS))
+def test_evaluate_refuses_a_bad_dataset_in_one_line_naming_the_file(tmp_path, case):
+    changes, reason = EVALUATE_DATASETS[case]
+    checkpoint = two_layer_checkpoint(tmp_path / "net.safetensors")
+    dataset = dataset_file(tmp_path / "data.safetensors", **changes)
+    result = robustlaw("evaluate", str(checkpoint), "--dataset", str(dataset), "--radii", "0.1")
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"error: {dataset}: ")
+    assert reason.format(checkpoint=checkpoint) in result.stderr

@@ -7,6 +7,7 @@ naming the config key, before any job starts.
 """
 
 import os
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -71,6 +72,7 @@ def build_grid(config: dict) -> Grid:
     complete_real_datasets(config["datasets"])
     datasets = unique_by_id(config["datasets"], dataset_id, "datasets")
     check_datasets(datasets)
+    check_trainer_names(config["trainers"])
     trainers = unique_by_id(config["trainers"], lambda spec: spec["name"], "trainers")
     models, runs = expand_runs(config, datasets, trainers)
     return Grid(datasets, trainers, models, runs, configurations(runs))
@@ -254,6 +256,17 @@ def unique_by_id(entries: list[dict], make_id, key: str) -> dict[str, dict]:
             raise ConfigError(f"config key '{key}[{index}]' repeats configuration '{name}' (duplicate grid entry)")
         named[name] = entry
     return named
+
+
+def check_trainer_names(trainers: list[dict]) -> None:
+    """A trainer name names files: letters, digits and _ only. The schema's pattern ends in '$', which
+    Python's re also matches before a final newline, so 'plain\\n' gets past it."""
+    for index, spec in enumerate(trainers):
+        if not re.fullmatch(r"[A-Za-z0-9_]+", spec["name"]):
+            raise ConfigError(
+                f"config key 'trainers[{index}].name': {spec['name']!r} holds characters other than "
+                "letters, digits and _"
+            )
 
 
 def check_datasets(datasets: dict[str, dict]) -> None:
