@@ -118,6 +118,11 @@ CASES = {
         "models[0].widths[1]",
         "1000000000000 is greater than the maximum of 1000000",
     ),
+    "enormous depth": (
+        set_in(["models", 0, "depth"], 10**6),
+        "models[0].depth",
+        "1000000 is greater than the maximum of 100",
+    ),
     "enormous control width": (
         set_in(["controls", 0, "widths"], [10**9]),
         "controls[0].widths[0]",

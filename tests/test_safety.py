@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from helpers import SNAKEMAKE, TINY, run_environment
+from helpers import SNAKEMAKE, TINY, copy_workflow, run_environment, snakemake
 from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import save_file
 
@@ -152,3 +152,21 @@ def test_evaluate_refuses_a_bad_dataset_in_one_line_naming_the_file(tmp_path, ca
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith(f"error: {dataset}: ")
     assert reason.format(checkpoint=checkpoint) in result.stderr
+
+
+def test_a_failed_job_writes_its_traceback_to_its_log_file(tmp_path):
+    """The step of rule generate_data fails in a private copy of the workflow; Snakemake points to the
+    job's log, and the log holds the error that the console shows."""
+    (tmp_path / "workflow").mkdir()
+    workflow = copy_workflow(tmp_path / "workflow")
+    step = workflow / "scripts" / "robustlaw" / "steps" / "generate_data.py"
+    step.write_text(
+        step.read_text().replace("    arrays, meta = make_dataset", "    1 / 0\n    arrays, meta = make_dataset")
+    )
+    workdir = tmp_path / "run"
+    dataset = "results/data/sphere-n32-d8-sign-s0.safetensors"
+    result = snakemake(workflow, workdir, dataset, check=False)
+    assert result.returncode != 0
+    log = (workdir / "results" / "logs" / "generate_data" / "sphere-n32-d8-sign-s0.log").read_text()
+    assert "Traceback (most recent call last)" in log and log.rstrip().endswith("ZeroDivisionError: division by zero")
+    assert "generate_data.py" in log
