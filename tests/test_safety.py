@@ -3,6 +3,8 @@ that stops with one line, a failed job's log, what verify refuses, and the repai
 
 import copy
 import os
+import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -21,7 +23,7 @@ from safetensors.torch import save_file
 from robustlaw.aggregate import write_parquet
 from robustlaw.files import write_json, write_text
 from robustlaw.io import DATASET_ARRAYS, save_checkpoint, save_dataset
-from robustlaw.manifest import MANIFEST_NAME, write_manifest
+from robustlaw.manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, file_digest, write_manifest
 from robustlaw.models import MLP
 
 ROBUSTLAW = str(Path(sys.executable).with_name("robustlaw"))
@@ -170,3 +172,93 @@ def test_a_failed_job_writes_its_traceback_to_its_log_file(tmp_path):
     log = (workdir / "results" / "logs" / "generate_data" / "sphere-n32-d8-sign-s0.log").read_text()
     assert "Traceback (most recent call last)" in log and log.rstrip().endswith("ZeroDivisionError: division by zero")
     assert "generate_data.py" in log
+
+
+def results_folder(root: Path) -> Path:
+    """A small results folder with its two manifests, as the manifest step writes them."""
+    for name, text in {"runs.parquet": "table", "models/a/seed0.json": "{}", "timings.tsv": "seconds"}.items():
+        write_text(root / name, text)
+    write_manifest(root, [root / "runs.parquet", root / "models/a/seed0.json"])
+    write_manifest(root, [root / "timings.tsv"], TIMINGS_MANIFEST_NAME)
+    return root
+
+
+def test_verify_passes_a_whole_results_folder(tmp_path):
+    result = robustlaw("verify", str(results_folder(tmp_path / "results")))
+    assert result.returncode == 0, result.stderr
+
+
+def test_verify_fails_on_an_empty_manifest(tmp_path):
+    results = results_folder(tmp_path / "results")
+    (results / "runs.parquet").unlink()
+    shutil.rmtree(results / "models")
+    (results / MANIFEST_NAME).write_text("")
+    result = robustlaw("verify", str(results))
+    assert result.returncode == 1 and f"{results / MANIFEST_NAME}: lists no files" in result.stderr
+
+
+def test_verify_reports_a_file_no_manifest_lists_with_and_without_a_reference(tmp_path):
+    reference = results_folder(tmp_path / "published")
+    results = results_folder(tmp_path / "results")
+    write_text(results / "figures" / "extra.svg", "<svg/>")
+    (results / "models" / "a" / ".snakemake_timestamp").touch()  # Snakemake's bookkeeping, not a result
+    for args in ([], ["--reference", str(reference)]):
+        result = robustlaw("verify", str(results), *args)
+        manifest = (reference if args else results) / MANIFEST_NAME
+        assert result.returncode == 1 and result.stderr.splitlines() == [f"figures/extra.svg: not in {manifest}"]
+
+
+def test_verify_refuses_manifest_paths_outside_the_results_folder(tmp_path):
+    results = results_folder(tmp_path / "results")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not a result")
+    lines = [f"{file_digest(secret)}  ../secret.txt\n", f"{file_digest(secret)}  {secret}\n"]
+    (results / MANIFEST_NAME).write_text((results / MANIFEST_NAME).read_text() + "".join(lines))
+    result = robustlaw("verify", str(results))
+    assert result.returncode == 1
+    for name in ("../secret.txt", str(secret)):
+        assert f"{name}: outside {results}, not checked" in result.stderr
+
+
+def test_verify_reports_a_symbolic_link_out_of_the_results_folder(tmp_path):
+    results = results_folder(tmp_path / "results")
+    outside = tmp_path / "elsewhere"
+    write_text(outside / "seed0.json", "{}")
+    shutil.rmtree(results / "models" / "a")
+    (results / "models" / "a").symlink_to(outside)  # same bytes as the listed file, elsewhere
+    result = robustlaw("verify", str(results))
+    assert result.returncode == 1
+    assert f"models/a/seed0.json: outside {results}, not checked" in result.stderr
+    assert f"models/a: a symbolic link out of {results}" in result.stderr
+
+
+def test_verify_prints_the_command_that_repairs_a_truncated_checkpoint_and_a_deleted_model_folder(
+    workflow, finished_run, tmp_path
+):
+    """Damage a finished run's copy, run the command verify prints (with the run's config) under umask 002,
+    and verify passes: the rebuilt files are the first run's bytes, readable by the group."""
+    workdir = tmp_path / "run"
+    shutil.copytree(finished_run, workdir, symlinks=True)
+    results = workdir / "results"
+    truncated = next(results.glob("models/*/plain/*/seed0.safetensors"))
+    truncated.write_bytes(truncated.read_bytes()[:100])
+    deleted = next(results.glob("models/*/gradient_penalty/*"))
+    shutil.rmtree(deleted)
+    # Without the repair, Snakemake sees nothing to do: the tables are newer than what they were made from.
+    assert "Nothing to be done" in snakemake(workflow, workdir, "--dry-run").stdout
+    damaged = robustlaw("verify", "results", cwd=workdir)
+    assert damaged.returncode == 1
+    command = damaged.stderr.splitlines()[-1].strip()
+    assert command.startswith("snakemake --cores all --forcerun ")
+    targets = set(shlex.split(command)[4:])
+    assert targets == {str(truncated.parent.relative_to(workdir)), str(deleted.relative_to(workdir))}
+    previous = os.umask(0o002)
+    try:
+        snakemake(workflow, workdir, *shlex.split(command)[1:])
+    finally:
+        os.umask(previous)
+    repaired = robustlaw("verify", "results", cwd=workdir)
+    assert repaired.returncode == 0, repaired.stderr
+    # verify checked the rebuilt manifest; it lists the first run's bytes, file for file.
+    assert (results / MANIFEST_NAME).read_text() == (finished_run / "results" / MANIFEST_NAME).read_text()
+    assert stat.S_IMODE(truncated.stat().st_mode) == 0o664

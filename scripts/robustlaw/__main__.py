@@ -11,13 +11,14 @@ robustlaw columns                                   the column dictionary of eve
 """
 
 import argparse
+import shlex
 import sys
 
 from . import compare as comparison
 from . import evaluate
 from .columns import TABLES
 from .grid import ConfigError, check_plain_config
-from .manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, verify_results
+from .manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, rebuilt_output, verify_results
 
 BAR = "\\|"
 
@@ -37,10 +38,17 @@ def verify(argv: list[str]) -> int:
     checked = verify_results(args.results, args.reference)
     for problem in checked.problems:
         print(problem, file=sys.stderr)
-    if checked.problems:
+    if checked.damaged:
+        print(
+            f"{args.results}: {len(checked.damaged)} files missing or changed; to rebuild them and what was made "
+            "from them, run in the folder that holds results/, with the --configfile they were made with:",
+            file=sys.stderr,
+        )
+        print(f"  {repair_command(checked.damaged)}", file=sys.stderr)
+    if checked.damaged and args.reference:
         hint = "results of another machine or kernel path differ in their last bits: check them with `compare`"
         print(hint, file=sys.stderr)
-    else:
+    if not checked.problems:
         print(f"{args.results}: all {checked.checked} files listed in {reference}/{MANIFEST_NAME} match")
     if checked.timing_files:
         print(
@@ -69,6 +77,14 @@ def check_config(argv: list[str]) -> int:
         else:
             print(f"{path}: plain YAML data, no template")
     return 1 if refused else 0
+
+
+def repair_command(damaged: list[str]) -> str:
+    """The command that rebuilds the damaged files: --forcerun reruns the jobs that wrote them (Snakemake
+    cannot see a file changed inside a folder it wrote, nor, once the tables exist, a deleted folder),
+    then every job downstream of them."""
+    targets = sorted({f"results/{rebuilt_output(name)}" for name in damaged})
+    return shlex.join(["snakemake", "--cores", "all", "--forcerun", *targets])
 
 
 def compare(argv: list[str]) -> int:
