@@ -201,7 +201,10 @@ def test_verify_reports_a_file_no_manifest_lists_with_and_without_a_reference(tm
     reference = results_folder(tmp_path / "published")
     results = results_folder(tmp_path / "results")
     write_text(results / "figures" / "extra.svg", "<svg/>")
-    (results / "models" / "a" / ".snakemake_timestamp").touch()  # Snakemake's bookkeeping, not a result
+    # Not results, in no manifest: Snakemake's bookkeeping, logs, the report made on demand.
+    (results / "models" / "a" / ".snakemake_timestamp").touch()
+    write_text(results / "logs" / "aggregate.log", "done")
+    write_text(results / "report.html", "<html/>")
     for args in ([], ["--reference", str(reference)]):
         result = robustlaw("verify", str(results), *args)
         manifest = (reference if args else results) / MANIFEST_NAME

@@ -56,7 +56,7 @@ def verify(argv: list[str]) -> int:
             f"{TIMINGS_MANIFEST_NAME} (timings.tsv, timings/) are expected to differ on a rerun; "
             f"{len(checked.differing_timings)} differ here"
         )
-    print(f"{args.results}: logs/ and benchmarks/ are in no manifest: they hold time stamps and timings")
+    print(f"{args.results}: logs/, benchmarks/ and report.html are in no manifest: they hold time stamps and timings")
     return 1 if checked.problems else 0
 
 

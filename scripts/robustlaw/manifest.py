@@ -12,8 +12,9 @@ from .grid import CLOSED_FORM
 
 MANIFEST_NAME = "MANIFEST.sha256"
 TIMINGS_MANIFEST_NAME = "MANIFEST-timings.sha256"
-# In no manifest: they hold time stamps and timings.
+# In no manifest: they hold time stamps and timings (report.html: `snakemake --report`, made on demand).
 UNLISTED_FOLDERS = ("logs", "benchmarks")
+UNLISTED_FILES = (MANIFEST_NAME, TIMINGS_MANIFEST_NAME, "report.html")
 SNAKEMAKE_TIMESTAMP = ".snakemake_timestamp"
 
 
@@ -80,14 +81,14 @@ def rebuilt_output(name: str) -> str:
 
 def present_files(root: Path) -> tuple[list[str], list[str]]:
     """(files, links out of root) under root, as paths relative to it, symbolic links not followed.
-    Not results: logs/ and benchmarks/ (time stamps and timings), the manifests themselves, and the
-    .snakemake_timestamp that Snakemake leaves in each folder a rule writes."""
+    Not results: logs/, benchmarks/ and report.html (time stamps and timings), the manifests themselves,
+    and the .snakemake_timestamp that Snakemake leaves in each folder a rule writes."""
     files, links = [], []
     for folder, folders, names in os.walk(root):
         here = Path(folder)
         if here == root:
             folders[:] = [name for name in folders if name not in UNLISTED_FOLDERS]
-            names = [name for name in names if name not in (MANIFEST_NAME, TIMINGS_MANIFEST_NAME)]
+            names = [name for name in names if name not in UNLISTED_FILES]
         for name in [*folders, *names]:
             path = here / name
             if path.is_symlink() and outside(root, path.relative_to(root).as_posix()):
