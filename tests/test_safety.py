@@ -130,8 +130,8 @@ def test_a_tiny_checkpoint_claiming_an_enormous_depth_is_refused_at_once(tmp_pat
     result = robustlaw("evaluate", str(path))
     assert result.returncode == 2 and time.monotonic() - started < 60
     assert result.stderr == (
-        f"error: {path}: metadata 'depth' is {depth}, but the file holds 4 tensors "
-        "(a weight and a bias per layer, at least 2 layers)\n"
+        f"error: {path}: its 4 tensors do not match depth {depth} (metadata 'depth'): a net has "
+        "a weight and a bias per layer, and at least 2 layers\n"
     )
 
 

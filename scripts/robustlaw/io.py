@@ -156,8 +156,8 @@ def load_checkpoint(
     # a small file whose metadata claims a depth of 10^8 must not take minutes and gigabytes to refuse.
     if not 2 <= depth <= len(tensors) // 2:
         raise CheckpointError(
-            f"{path}: metadata 'depth' is {depth}, but the file holds {len(tensors)} tensors "
-            "(a weight and a bias per layer, at least 2 layers)"
+            f"{path}: its {len(tensors)} tensors do not match depth {depth} (metadata 'depth'): a net has "
+            "a weight and a bias per layer, and at least 2 layers"
         )
     expected = {f"layers.{i}.{kind}" for i in range(depth) for kind in ("weight", "bias")}
     if set(tensors) != expected:
