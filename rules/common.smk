@@ -1,9 +1,12 @@
 # Config validation, the grid of named configurations, and input functions. No numerics here.
+import math
 import re
 import sys
 from pathlib import Path, PurePosixPath
 
-from jsonschema import ValidationError
+import yaml
+from jsonschema import Draft202012Validator, ValidationError, validators
+from jsonschema.exceptions import best_match
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -21,17 +24,43 @@ def key_text(path):
     return text or "(top level)"
 
 
+def config_error(error):
+    return ConfigError(f"config key '{key_text(error.absolute_path)}': {error.message}")
+
+
+# JSON Schema counts 16.0 as an integer and NaN or infinity as numbers, which would reach the jobs
+# (an id 'n16.0', a NaN learning rate); these types refuse them.
+STRICT_TYPES = Draft202012Validator.TYPE_CHECKER.redefine_many(
+    {
+        "integer": lambda checker, value: isinstance(value, int) and not isinstance(value, bool),
+        "number": lambda checker, value: (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        ),
+    }
+)
+StrictValidator = validators.extend(Draft202012Validator, type_checker=STRICT_TYPES)
+
+
 def validate_config(config):
-    """Snakemake's schema validation (which fills in defaults), its error shortened to key + reason."""
+    """Snakemake's schema validation (which fills in defaults), its error shortened to key + reason,
+    then the same schema with integers and finite numbers strictly typed."""
     try:
         validate(config, "../schemas/config.schema.yaml")
     except WorkflowError as error:
         cause = error.__context__
         if not isinstance(cause, ValidationError):
             raise
-        raise ConfigError(f"config key '{key_text(cause.absolute_path)}': {cause.message}") from None
+        raise config_error(cause) from None
+    schema = yaml.safe_load((Path(workflow.basedir) / "schemas" / "config.schema.yaml").read_text())
+    error = best_match(StrictValidator(schema).iter_errors(config))
+    if error is not None:
+        raise config_error(error)
 
 
+# Snakemake 9 evaluates a templated config file as it reads it, before this code: refusing one here
+# stops it before any job, and `robustlaw check-config FILE` refuses it before Snakemake reads it.
+for path in workflow.configfiles:
+    grid.check_plain_config(path)
 validate_config(config)
 
 

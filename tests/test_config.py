@@ -91,6 +91,43 @@ CASES = {
         "datasets[...].intrinsic_dim",
         "only subspace data take it",
     ),
+    "trainer name with a trailing newline": (
+        set_in(["trainers", 0, "name"], "plain\n"),
+        "trainers[0].name",
+        "'plain\\n' holds characters other than letters, digits and _",
+    ),
+    "NaN learning rate": (
+        set_in(["trainers", 0, "learning_rate"], float("nan")),
+        "trainers[0].learning_rate",
+        "nan is not of type 'number'",
+    ),
+    "infinite robustness radius": (
+        set_in(["robustness"], {"radii": [0.1, float("inf")]}),
+        "robustness.radii[1]",
+        "inf is not of type 'number'",
+    ),
+    "NaN sigma": (set_in(["datasets", 0, "sigma"], float("nan")), "datasets[0].sigma", "nan is not of type 'number'"),
+    "n written as a float": (set_in(["datasets", 0, "n"], 16.0), "datasets[0].n", "16.0 is not of type 'integer'"),
+    "seed at 2^63": (
+        set_in(["seeds"], [0, 2**63]),
+        "seeds[1]",
+        "9223372036854775808 is greater than the maximum of 9223372036854775807",
+    ),
+    "enormous width": (
+        set_in(["models", 0, "widths"], [4, 10**12]),
+        "models[0].widths[1]",
+        "1000000000000 is greater than the maximum of 1000000",
+    ),
+    "enormous depth": (
+        set_in(["models", 0, "depth"], 10**6),
+        "models[0].depth",
+        "1000000 is greater than the maximum of 100",
+    ),
+    "enormous control width": (
+        set_in(["controls", 0, "widths"], [10**9]),
+        "controls[0].widths[0]",
+        "greater than the maximum of 1000000",
+    ),
     "duplicate dataset": (
         lambda config: config["datasets"].append(dict(config["datasets"][0])),
         "datasets[1]",

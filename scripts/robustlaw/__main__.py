@@ -3,18 +3,22 @@
 robustlaw evaluate CHECKPOINT [--dataset DATASET] [--radii R ...]
                                                     the Lipschitz bracket of any checkpoint, as JSON, and
                                                     with --radii its robust accuracy on the dataset
+robustlaw check-config CONFIG ...                   refuse a config that is not plain YAML data (a YTE template
+                                                    runs Python as Snakemake reads it), without evaluating it
 robustlaw verify [RESULTS_DIR] [--reference DIR]   check every result file against MANIFEST.sha256
 robustlaw compare RESULTS_A RESULTS_B [--deviations]  two results folders, equal up to float noise?
 robustlaw columns                                   the column dictionary of every table, as Markdown
 """
 
 import argparse
+import shlex
 import sys
 
 from . import compare as comparison
 from . import evaluate
 from .columns import TABLES
-from .manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, verify_results
+from .grid import ConfigError, check_plain_config
+from .manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, rebuilt_output, verify_results
 
 BAR = "\\|"
 
@@ -34,10 +38,17 @@ def verify(argv: list[str]) -> int:
     checked = verify_results(args.results, args.reference)
     for problem in checked.problems:
         print(problem, file=sys.stderr)
-    if checked.problems:
+    if checked.damaged:
+        print(
+            f"{args.results}: {len(checked.damaged)} files missing or changed; to rebuild them and what was made "
+            "from them, run in the folder that holds results/, with the --configfile they were made with:",
+            file=sys.stderr,
+        )
+        print(f"  {repair_command(checked.damaged)}", file=sys.stderr)
+    if checked.damaged and args.reference:
         hint = "results of another machine or kernel path differ in their last bits: check them with `compare`"
         print(hint, file=sys.stderr)
-    else:
+    if not checked.problems:
         print(f"{args.results}: all {checked.checked} files listed in {reference}/{MANIFEST_NAME} match")
     if checked.timing_files:
         print(
@@ -45,8 +56,35 @@ def verify(argv: list[str]) -> int:
             f"{TIMINGS_MANIFEST_NAME} (timings.tsv, timings/) are expected to differ on a rerun; "
             f"{len(checked.differing_timings)} differ here"
         )
-    print(f"{args.results}: logs/ and benchmarks/ are in no manifest: they hold time stamps and timings")
+    print(f"{args.results}: logs/, benchmarks/ and report.html are in no manifest: they hold time stamps and timings")
     return 1 if checked.problems else 0
+
+
+def check_config(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="robustlaw check-config",
+        description="refuse a config file Snakemake would evaluate as a template; the file is only read",
+    )
+    parser.add_argument("configs", nargs="+", help="config files to check before passing them to snakemake")
+    args = parser.parse_args(argv)
+    refused = 0
+    for path in args.configs:
+        try:
+            check_plain_config(path)
+        except ConfigError as error:
+            print(error, file=sys.stderr)
+            refused += 1
+        else:
+            print(f"{path}: plain YAML data, no template")
+    return 1 if refused else 0
+
+
+def repair_command(damaged: list[str]) -> str:
+    """The command that rebuilds the damaged files: --forcerun reruns the jobs that wrote them (Snakemake
+    cannot see a file changed inside a folder it wrote, nor, once the tables exist, a deleted folder),
+    then every job downstream of them."""
+    targets = sorted({f"results/{rebuilt_output(name)}" for name in damaged})
+    return shlex.join(["snakemake", "--cores", "all", "--forcerun", *targets])
 
 
 def compare(argv: list[str]) -> int:
@@ -94,7 +132,13 @@ def columns(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    commands = {"evaluate": evaluate.main, "verify": verify, "compare": compare, "columns": columns}
+    commands = {
+        "evaluate": evaluate.main,
+        "check-config": check_config,
+        "verify": verify,
+        "compare": compare,
+        "columns": columns,
+    }
     if not argv or argv[0] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         data = None
         if args.dataset:
             arrays, _ = load_dataset(args.dataset)
+            if arrays["x_train"].shape[1] != model.input_dim:
+                raise CheckpointError(
+                    f"{args.dataset}: points of d = {arrays['x_train'].shape[1]}, but {args.checkpoint} "
+                    f"takes inputs of d = {model.input_dim}"
+                )
             data = {name: torch.from_numpy(arrays[name]) for name in DATASET_ARRAYS}
     except CheckpointError as error:
         print(f"error: {error}", file=sys.stderr)

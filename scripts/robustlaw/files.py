@@ -3,7 +3,8 @@ manifests need not import torch)."""
 
 import json
 import os
-import tempfile
+import secrets
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,14 +18,28 @@ def atomic_path(path: str | os.PathLike):
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
+    tmp = create_beside(target)
+    mode = stat.S_IMODE(tmp.stat().st_mode)
     try:
-        yield Path(tmp)
+        yield tmp
+        # A writer may replace the file with one of its own (safetensors writes its files with mode 0600).
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def create_beside(target: Path) -> Path:
+    """A new empty file with a unique name beside target, created with mode 0666 less the umask, as
+    ordinary tools create files (tempfile.mkstemp's 0600 would hide results from the user's group)."""
+    while True:
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

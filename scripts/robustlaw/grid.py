@@ -1,12 +1,16 @@
 """The grid a validated config asks for: named datasets, models, trainers, every run, and the
 configurations (a run without its seed) that the workflow fits and evaluates one job each.
 
-Standard library only: Snakemake's own process builds the grid (rules/common.smk) and so does
-benchmarks/naive_baseline.py. Mistakes are raised as ConfigError naming the config key, before
-any job starts.
+Standard library (and PyYAML, which Snakemake itself needs) only: Snakemake's own process builds the
+grid (rules/common.smk) and so does benchmarks/naive_baseline.py. Mistakes are raised as ConfigError
+naming the config key, before any job starts.
 """
 
+import os
+import re
 from dataclasses import dataclass
+
+import yaml
 
 from . import sources
 
@@ -31,6 +35,26 @@ class ConfigError(ValueError):
     """A config mistake, reported with the key it concerns before any job starts."""
 
 
+# The key that makes Snakemake 9 read a config file as a YTE template, whose expressions are Python.
+TEMPLATE_KEY = "__use_yte__"
+
+
+def check_plain_config(path: str | os.PathLike) -> None:
+    """Refuse a config file that is not plain YAML (or JSON) data: one that asks for YTE templates or
+    holds YAML tags that build Python objects. Read with yaml.safe_load, so nothing in it is evaluated."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        reason = " ".join(str(error).split())
+        raise ConfigError(f"config file '{path}': not plain YAML data ({reason})") from None
+    if isinstance(document, dict) and TEMPLATE_KEY in document:
+        raise ConfigError(
+            f"config file '{path}': '{TEMPLATE_KEY}' makes Snakemake run the file's templates as Python; "
+            "a robustlaw config is plain YAML data: remove the key and any template"
+        )
+
+
 @dataclass(frozen=True)
 class Grid:
     datasets: dict[str, dict]  # dataset id -> its completed config entry
@@ -48,6 +72,7 @@ def build_grid(config: dict) -> Grid:
     complete_real_datasets(config["datasets"])
     datasets = unique_by_id(config["datasets"], dataset_id, "datasets")
     check_datasets(datasets)
+    check_trainer_names(config["trainers"])
     trainers = unique_by_id(config["trainers"], lambda spec: spec["name"], "trainers")
     models, runs = expand_runs(config, datasets, trainers)
     return Grid(datasets, trainers, models, runs, configurations(runs))
@@ -231,6 +256,17 @@ def unique_by_id(entries: list[dict], make_id, key: str) -> dict[str, dict]:
             raise ConfigError(f"config key '{key}[{index}]' repeats configuration '{name}' (duplicate grid entry)")
         named[name] = entry
     return named
+
+
+def check_trainer_names(trainers: list[dict]) -> None:
+    """A trainer name names files: letters, digits and _ only. The schema's pattern ends in '$', which
+    Python's re also matches before a final newline, so 'plain\\n' gets past it."""
+    for index, spec in enumerate(trainers):
+        if not re.fullmatch(r"[A-Za-z0-9_]+", spec["name"]):
+            raise ConfigError(
+                f"config key 'trainers[{index}].name': {spec['name']!r} holds characters other than "
+                "letters, digits and _"
+            )
 
 
 def check_datasets(datasets: dict[str, dict]) -> None:

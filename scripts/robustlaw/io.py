@@ -77,10 +77,35 @@ def save_dataset(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: d
 
 
 def load_dataset(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
+    """(arrays, meta) of a dataset file whose points are n x d rows with one finite label each."""
     metadata, arrays = _read_safetensors(path, "numpy", (DATASET_FORMAT,))
     if set(arrays) != set(DATASET_ARRAYS):
         raise CheckpointError(f"{path}: arrays {sorted(arrays)}, expected {sorted(DATASET_ARRAYS)}")
-    return arrays, json.loads(metadata["meta"])
+    for split in ("train", "test"):
+        check_split(path, arrays[f"x_{split}"], arrays[f"y_{split}"], split)
+    if arrays["x_train"].shape[1] != arrays["x_test"].shape[1]:
+        raise CheckpointError(
+            f"{path}: x_train has d = {arrays['x_train'].shape[1]}, x_test d = {arrays['x_test'].shape[1]}"
+        )
+    try:
+        meta = json.loads(metadata.get("meta", ""))
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{path}: metadata 'meta' is not JSON ({error})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: metadata 'meta' is not a JSON object")
+    return arrays, meta
+
+
+def check_split(path: str | os.PathLike, x: np.ndarray, y: np.ndarray, split: str) -> None:
+    """x_<split> of shape (n, d) with finite floats, y_<split> of shape (n,) with labels in [-1, 1]."""
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
+        raise CheckpointError(
+            f"{path}: x_{split} of shape {x.shape} and y_{split} of shape {y.shape}, expected (n, d) and (n,)"
+        )
+    if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
+        raise CheckpointError(f"{path}: x_{split} must hold finite floating-point numbers")
+    if not np.issubdtype(y.dtype, np.floating) or not (np.abs(y) <= 1).all():
+        raise CheckpointError(f"{path}: y_{split} must hold labels in [-1, 1]")
 
 
 def save_checkpoint(path: str | os.PathLike, model: MLP | QuadraticModel | GatedLinearModel) -> None:
@@ -127,6 +152,13 @@ def load_checkpoint(
         depth = int(metadata.get("depth", ""))
     except ValueError:
         raise CheckpointError(f"{path}: metadata 'depth' is {metadata.get('depth')!r}, expected an integer") from None
+    # A depth is checked against the tensors the file holds before any list of its layers is made:
+    # a small file whose metadata claims a depth of 10^8 must not take minutes and gigabytes to refuse.
+    if not 2 <= depth <= len(tensors) // 2:
+        raise CheckpointError(
+            f"{path}: its {len(tensors)} tensors do not match depth {depth} (metadata 'depth'): a net has "
+            "a weight and a bias per layer, and at least 2 layers"
+        )
     expected = {f"layers.{i}.{kind}" for i in range(depth) for kind in ("weight", "bias")}
     if set(tensors) != expected:
         raise CheckpointError(
