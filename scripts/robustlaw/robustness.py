@@ -36,6 +36,7 @@ import torch
 from .columns import SPLITS
 from .lipschitz_lower import forward
 from .models import MLP, GatedLinearModel, QuadraticModel
+from .rounding import evaluation_error_bound, inflate, round_down
 from .seeding import torch_generator
 
 # PGD steps this much past the linearised decision boundary, so that a point whose boundary is
@@ -160,9 +161,9 @@ def boundary_search(
     reach: float,
     steps: int,
     sharpness: float | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each point, the shortest flipping perturbation found (norm, inf where none) and a direction
-    towards the boundary (the shortest flip's, or the last iterate's where none flipped).
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For each point, the shortest flipping perturbation found (its norm, inf where none, and itself) and
+    a direction towards the boundary (the shortest flip's, or the last iterate's where none flipped).
 
     DDN-style: the iterate always has norm equal to a budget that shrinks after a flipping iterate and
     grows after a standing one, while a normalised step against the margin's gradient (the softplus
@@ -185,7 +186,7 @@ def boundary_search(
         turned = delta - (cosine_schedule(step, steps, 0.01) * budget)[:, None] * unit_rows(gradient)
         delta = budget[:, None] * unit_rows(turned)
     towards = torch.where(torch.isfinite(best_norms)[:, None], best, delta)
-    return best_norms, unit_rows(towards)
+    return best_norms, best, unit_rows(towards)
 
 
 def deepfool_start(
@@ -211,9 +212,9 @@ def boundary_searches(model: torch.nn.Module, spec: AttackSpec) -> list[tuple[fl
 
 def pgd_flips(
     model: torch.nn.Module, x: torch.Tensor, signs: torch.Tensor, radius: float, steps: int, starts: torch.Tensor
-) -> torch.Tensor:
-    """For each point, the norm of the first flipping perturbation PGD-L2 found within the radius from
-    its start (inf where none).
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each point, the first flipping perturbation PGD-L2 found within the radius from its start: its
+    norm (inf where none) and itself.
 
     Normalised steps against the margin's gradient, of a length falling along a cosine from r / 2 to
     r / 40, each followed by the projection onto the ball: long steps move along the sphere, where the
@@ -221,22 +222,24 @@ def pgd_flips(
     an iterate flips it.
     """
     found = torch.full((len(x),), math.inf, dtype=torch.float64, device=x.device)
+    found_deltas = torch.zeros_like(x)
     active = torch.arange(len(x), device=x.device)
     delta = project(starts, radius)
     for step in range(steps + 1):
         margin, gradient = margins_and_gradients(model, x[active] + delta, signs[active])
         flipped = ~(margin > 0)
         found[active[flipped]] = row_norms(delta[flipped])
+        found_deltas[active[flipped]] = delta[flipped]
         if step == steps or flipped.all():
             break
         kept = ~flipped
         active, delta, gradient = active[kept], delta[kept], gradient[kept]
         length = 0.5 * radius * cosine_schedule(step, steps, 0.05)
         delta = project(delta - length * unit_rows(gradient), radius)
-    return found
+    return found, found_deltas
 
 
-def pgd_flip_norms(
+def pgd_attack(
     model: torch.nn.Module,
     x: torch.Tensor,
     signs: torch.Tensor,
@@ -245,13 +248,14 @@ def pgd_flip_norms(
     radius: float,
     spec: AttackSpec,
     split: str,
-) -> torch.Tensor:
-    """The shortest flip any restart of PGD finds for each point x[where] within the radius (inf where
-    none). Restart 0 starts at the boundary search's direction scaled to the radius; restart j > 0 at a
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first flip any restart of PGD finds for each point x[where] within the radius: its norm (inf
+    where none) and itself. Restart 0 starts at the boundary search's direction scaled to the radius; restart j > 0 at a
     uniform point of the ball drawn from a stream of its own (seed, split, radius, j), one start for every
     point of the split, so a point's attack does not depend on which other points are attacked. A
     restart attacks only the points that the earlier ones left standing."""
     norms = torch.full((len(where),), math.inf, dtype=torch.float64, device=x.device)
+    deltas = torch.zeros(len(where), x.shape[1], dtype=torch.float64, device=x.device)
     for restart in range(spec.attack_restarts):
         standing = torch.isinf(norms).nonzero().squeeze(1)
         if not len(standing):
@@ -262,8 +266,10 @@ def pgd_flip_norms(
         else:
             generator = torch_generator("robustness", spec.seed, split, radius, restart)
             starts = random_in_ball(len(x), x.shape[1], radius, generator).to(x.device)[points]
-        norms[standing] = pgd_flips(model, x[points], signs[points], radius, spec.attack_steps, starts)
-    return norms
+        norms[standing], deltas[standing] = pgd_flips(
+            model, x[points], signs[points], radius, spec.attack_steps, starts
+        )
+    return norms, deltas
 
 
 def trust_region_minimum(
@@ -313,6 +319,26 @@ def trust_region_minimum(
     return project(u.scatter(1, smallest, along[:, None]) @ vectors.T, radius)
 
 
+def certified_points(
+    model: torch.nn.Module, x: torch.Tensor, margin: torch.Tensor, bracket: dict, radius: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which points are certified at the radius, and the constant each was held to: margin > r L with both
+    sides taken the safe way round, the margin less its float64 evaluation error bound (rounded down),
+    r L as an upper bound of the exact product (the constant's own arithmetic, a norm for the
+    quadratic form's reach, counted in)."""
+    constant = certifying_constants(model, bracket["lip_upper"], bracket.get("lip_domain"), x, radius)
+    least_margin = round_down(margin - evaluation_error_bound(model, x))
+    return (margin > 0) & (least_margin > inflate(radius * constant, x.shape[1] + 4)), constant
+
+
+def verified_flips(model: torch.nn.Module, x: torch.Tensor, signs: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
+    """Whether s f(x + delta) <= 0 for the exact f: the computed margin plus its evaluation error bound is
+    at most 0. An attack's flip that rounding could explain is not counted (the attacked share stays an
+    upper bound)."""
+    moved = x + deltas
+    return margins(model, moved, signs) + evaluation_error_bound(model, moved) <= 0
+
+
 def split_rows(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -323,32 +349,37 @@ def split_rows(
 ) -> list[dict]:
     """One row per radius of one split: clean, certified and attacked accuracy.
 
-    `flip_norms` holds, per point, the shortest flipping perturbation found so far (0 for a point
-    already wrong): a point is flipped at every radius at least that norm. A point is open at a radius
-    where it is neither certified nor flipped; only open points are attacked.
+    `flip_norms` and `flip_deltas` hold, per point, the shortest flipping perturbation found so far (0 for
+    a point already wrong): a point is flipped at every radius at least that norm. A point is open at a
+    radius where it is neither certified nor flipped; only open points are attacked. Every flip is
+    verified under rounding (verified_flips) before it counts.
     """
     x, signs = x.to(torch.float64), label_signs(y)
     margin = margins(model, x, signs)
     correct = margin > 0
-    constants = [
-        certifying_constants(model, bracket["lip_upper"], bracket.get("lip_domain"), x, radius) for radius in spec.radii
-    ]
-    certified = torch.stack(
-        [correct & (margin > radius * constant) for radius, constant in zip(spec.radii, constants, strict=True)]
-    )
+    certificates = [certified_points(model, x, margin, bracket, radius) for radius in spec.radii]
+    certified = torch.stack([flags for flags, _ in certificates])
     flip_norms = torch.where(correct, math.inf, 0.0).to(torch.float64)
+    flip_deltas = torch.zeros_like(x)
     radii = torch.tensor(spec.radii, dtype=torch.float64, device=x.device)
 
     def open_at() -> torch.Tensor:
         return correct[None, :] & ~certified & (flip_norms[None, :] > radii[:, None])
 
+    def keep_shorter(points: torch.Tensor, norms: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
+        """Record the flips shorter than those held; returns which were."""
+        shorter = norms < flip_norms[points]
+        shorter[shorter.clone()] = verified_flips(model, x[points[shorter]], signs[points[shorter]], deltas[shorter])
+        flip_norms[points[shorter]], flip_deltas[points[shorter]] = norms[shorter], deltas[shorter]
+        return shorter
+
     if isinstance(model, QuadraticModel):
         eigen = torch.linalg.eigh(model.symmetric().to(x))
         for index, radius in enumerate(spec.radii):
             points = open_at()[index].nonzero().squeeze(1)
-            delta = trust_region_minimum(model, x[points], signs[points], radius, eigen)
-            flips = ~(margins(model, x[points] + delta, signs[points]) > 0)
-            flip_norms[points[flips]] = row_norms(delta[flips])
+            deltas = trust_region_minimum(model, x[points], signs[points], radius, eigen)
+            flips = ~(margins(model, x[points] + deltas, signs[points]) > 0)
+            keep_shorter(points, torch.where(flips, row_norms(deltas), math.inf), deltas)
     else:
         towards = torch.zeros_like(x)
         reach = 2 * max(spec.radii)
@@ -362,20 +393,16 @@ def split_rows(
                 generator = torch_generator("robustness", spec.seed, split, "boundary", restart)
                 start = reach * unit_rows(torch.randn(len(x), x.shape[1], generator=generator, dtype=torch.float64))
                 start = start.to(x.device)[points]
-            norms, directions = boundary_search(
+            norms, deltas, directions = boundary_search(
                 model, x[points], signs[points], start, reach, spec.boundary_steps, sharpness
             )
-            shorter = norms < flip_norms[points]
-            flip_norms[points[shorter]] = norms[shorter]
             # The first search's direction stands until a search finds a shorter flip.
-            towards[points[shorter | (restart is None and sharpness is None)]] = directions[
-                shorter | (restart is None and sharpness is None)
-            ]
+            turned = keep_shorter(points, norms, deltas) | (restart is None and sharpness is None)
+            towards[points[turned]] = directions[turned]
         for index, radius in enumerate(spec.radii):
             points = open_at()[index].nonzero().squeeze(1)
             if len(points):
-                found = pgd_flip_norms(model, x, signs, towards, points, radius, spec, split)
-                flip_norms[points] = torch.minimum(flip_norms[points], found)
+                keep_shorter(points, *pgd_attack(model, x, signs, towards, points, radius, spec, split))
     rows = []
     for index, radius in enumerate(spec.radii):
         flipped = flip_norms <= radius
@@ -384,8 +411,8 @@ def split_rows(
             point = int(broken.nonzero()[0, 0])
             raise RobustnessError(
                 f"radius {radius}: point {point} is certified (margin {float(margin[point])!r} > radius x "
-                f"{float(constants[index][point])!r}) but the attack flipped it at norm {float(flip_norms[point])!r}: "
-                "an estimator is wrong"
+                f"{float(certificates[index][1][point])!r}) but the attack flipped it at norm "
+                f"{float(flip_norms[point])!r}: an estimator is wrong"
             )
         rows.append(
             {
