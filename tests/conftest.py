@@ -2,6 +2,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 # Test modules share helpers.py, which sits beside this file.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -21,3 +22,12 @@ def finished_run(workflow, tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("run")
     snakemake(workflow, workdir)
     return workdir
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One thread, as the rule runs: on a shared machine torch's default thread pool mostly waits."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import torch
 import yaml
 from snakemake.utils import validate
 
@@ -93,3 +94,23 @@ def data_job(folder: Path, name: str = "data") -> RuleJob:
     settings = {key: value for key, value in dataset.items() if key != "eps"}
     outputs = {"data": str(folder / f"{name}.safetensors")}
     return rule_job("generate_data", {}, outputs, {"spec": settings}, {}, str(folder / f"{name}.log"))
+
+
+def on_sphere(count: int, d: int, seed: int) -> torch.Tensor:
+    """Points uniform on the unit sphere in float64, from a seeded generator."""
+    points = torch.randn(count, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return points / torch.linalg.vector_norm(points, dim=1, keepdim=True)
+
+
+def random_signs(count: int, seed: int) -> torch.Tensor:
+    return torch.where(torch.rand(count, generator=torch.Generator().manual_seed(seed)) < 0.5, -1.0, 1.0)
+
+
+def sphere_dataset(d: int, seed: int, count: int = 300) -> dict[str, torch.Tensor]:
+    """Training and test points on the sphere with random +-1 labels, as robust_accuracy takes them."""
+    return {
+        "x_train": on_sphere(count, d, seed),
+        "y_train": random_signs(count, seed + 1),
+        "x_test": on_sphere(count, d, seed + 2),
+        "y_test": random_signs(count, seed + 3),
+    }

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import on_sphere, sphere_dataset
 from library_attacks import library_best_accuracy, library_flips
 from scipy.optimize import minimize
 
@@ -26,30 +27,7 @@ CHEAP = lipschitz_settings(
 LIBRARY_SLACK = 0.01
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def on_sphere(count: int, d: int, seed: int) -> torch.Tensor:
-    points = torch.randn(count, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    return points / torch.linalg.vector_norm(points, dim=1, keepdim=True)
-
-
-def random_signs(count: int, seed: int) -> torch.Tensor:
-    return torch.where(torch.rand(count, generator=torch.Generator().manual_seed(seed)) < 0.5, -1.0, 1.0)
-
-
-def dataset(d: int, seed: int, count: int) -> dict[str, torch.Tensor]:
-    return {
-        "x_train": on_sphere(count, d, seed),
-        "y_train": random_signs(count, seed + 1),
-        "x_test": on_sphere(count, d, seed + 2),
-        "y_test": random_signs(count, seed + 3),
-    }
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def attack_spec(radii=RADII) -> AttackSpec:
@@ -70,7 +48,7 @@ TRAINED = list(itertools.product((1, 2, 4, 16, 64), ("plain", "gradient_penalty"
 @pytest.fixture(scope="module", params=TRAINED, ids=[f"k{k}-{method}" for k, method in TRAINED])
 def trained(request):
     width, method = request.param
-    data = dataset(16, seed=width, count=96)
+    data = sphere_dataset(16, seed=width, count=96)
     model = MLP(16, width, 2, generator=torch.Generator().manual_seed(width))
     trainer = trainer_settings(
         name=method, method=method, learning_rate=0.02, max_steps=2000, strength=0.01, smooth_steps=200, probe_points=64
@@ -109,7 +87,7 @@ def sphere_minimum(quadratic: np.ndarray, x: np.ndarray, sign: float, radius: fl
     route: the interior's only critical point (delta = -x, where the value is 0) and the sphere ||delta|| = r
     searched on a fine grid of angles, each of the best grid points polished by a local optimiser."""
 
-    def on_sphere(angles: np.ndarray) -> np.ndarray:
+    def sphere_point(angles: np.ndarray) -> np.ndarray:
         theta, phi = angles[..., 0], angles[..., 1]
         unit = np.stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)], axis=-1)
         return x + radius * unit
@@ -119,10 +97,10 @@ def sphere_minimum(quadratic: np.ndarray, x: np.ndarray, sign: float, radius: fl
 
     theta, phi = np.meshgrid(np.linspace(0, np.pi, 121), np.linspace(0, 2 * np.pi, 241), indexing="ij")
     grid = np.stack([theta, phi], axis=-1).reshape(-1, 2)
-    values = value(on_sphere(grid))
+    values = value(sphere_point(grid))
     options = {"xatol": 1e-12, "fatol": 1e-14}
     polished = [
-        minimize(lambda angles: value(on_sphere(angles)), grid[index], method="Nelder-Mead", options=options).fun
+        minimize(lambda angles: value(sphere_point(angles)), grid[index], method="Nelder-Mead", options=options).fun
         for index in np.argsort(values)[:4]
     ]
     interior = [0.0] if np.linalg.norm(x) <= radius else []
@@ -135,7 +113,7 @@ def test_a_quadratic_forms_attacked_share_is_the_exact_robust_accuracy():
         q = torch.randn(3, 3, generator=generator, dtype=torch.float64)
         model = QuadraticModel(q)
         a = model.symmetric().numpy()
-        data = dataset(3, seed=40 + trial, count=60)
+        data = sphere_dataset(3, seed=40 + trial, count=60)
         data = {
             **data,
             "y_train": torch.sign(
@@ -183,7 +161,7 @@ def test_the_trust_region_minimiser_meets_its_optimality_conditions():
 
 def test_pgd_attacks_only_the_points_neither_certified_nor_flipped(monkeypatch):
     model = MLP(16, 16, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    data = dataset(16, seed=11, count=64)
+    data = sphere_dataset(16, seed=11, count=64)
     bracket = bracket_of(model, data)
     attacked = []
     original = robustness.pgd_flips
@@ -214,7 +192,7 @@ def test_a_model_whose_every_point_is_settled_gets_no_pgd(monkeypatch):
         [torch.tensor([10.0], dtype=torch.float64), torch.tensor([0.2 - 10.0], dtype=torch.float64)],
         "relu",
     )
-    data = dataset(d, seed=12, count=64)
+    data = sphere_dataset(d, seed=12, count=64)
     monkeypatch.setattr(robustness, "pgd_flips", lambda *args: pytest.fail("PGD ran on settled points"))
     rows = robust_accuracy(model, data, {"lip_upper": float(torch.linalg.vector_norm(w)) * (1 + 1e-9)}, attack_spec())
     assert all(row["certified_accuracy"] == row["attacked_accuracy"] for row in rows)

@@ -4,6 +4,7 @@ minimal flipping perturbation), small networks and a quadratic form with exact L
 
 import pytest
 import torch
+from helpers import sphere_dataset
 
 from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
 from robustlaw.models import MLP, QuadraticModel
@@ -25,31 +26,7 @@ CHEAP = lipschitz_settings(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One thread, as the rule runs: on a shared machine torch's default thread pool mostly waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def on_sphere(count: int, d: int, seed: int) -> torch.Tensor:
-    points = torch.randn(count, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    return points / torch.linalg.vector_norm(points, dim=1, keepdim=True)
-
-
-def random_signs(count: int, seed: int) -> torch.Tensor:
-    return torch.where(torch.rand(count, generator=torch.Generator().manual_seed(seed)) < 0.5, -1.0, 1.0)
-
-
-def dataset(d: int, seed: int, count: int = 300) -> dict[str, torch.Tensor]:
-    return {
-        "x_train": on_sphere(count, d, seed),
-        "y_train": random_signs(count, seed + 1),
-        "x_test": on_sphere(count, d, seed + 2),
-        "y_test": random_signs(count, seed + 3),
-    }
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def bracket_of(model, data) -> dict:
@@ -92,7 +69,7 @@ def rows_by(rows: list[dict], split: str) -> list[dict]:
 
 def test_a_linear_model_meets_the_exact_minimal_perturbation_at_both_ends():
     model, w, c = linear_net(12, seed=3)
-    data = dataset(12, seed=5)
+    data = sphere_dataset(12, seed=5)
     rows = robust_accuracy(model, data, bracket_of(model, data), attack())
     for split in ("train", "test"):
         x, signs = data[f"x_{split}"], label_signs(data[f"y_{split}"])
@@ -110,7 +87,7 @@ def test_a_linear_model_meets_the_exact_minimal_perturbation_at_both_ends():
 def test_certified_share_is_the_formula_with_the_exact_constant_for_small_networks():
     for seed, (d, k) in enumerate([(6, 4), (8, 8), (10, 5)]):
         model = MLP(d, k, 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-        data = dataset(d, seed=10 + seed)
+        data = sphere_dataset(d, seed=10 + seed)
         bracket = bracket_of(model, data)
         # Exact by pattern enumeration (k <= d); the certified end is that value or a bound within 1e-9 of it.
         assert bracket["lip_exact"] <= bracket["lip_upper"] <= bracket["lip_exact"] * (1 + 1e-6)
@@ -128,7 +105,7 @@ def test_certified_share_is_the_formula_with_the_exact_constant_for_small_networ
 def test_a_unit_ball_bracket_certifies_with_the_constant_on_the_ball_of_radius_one_plus_r():
     generator = torch.Generator().manual_seed(0)
     model = QuadraticModel(torch.randn(6, 6, generator=generator, dtype=torch.float64))
-    data = dataset(6, seed=20)
+    data = sphere_dataset(6, seed=20)
     bracket = bracket_of(model, data)
     assert bracket["lip_domain"] == "unit ball"
     rows = robust_accuracy(model, data, bracket, attack())
@@ -143,14 +120,14 @@ def test_a_unit_ball_bracket_certifies_with_the_constant_on_the_ball_of_radius_o
 
 def test_an_infinite_constant_certifies_nothing():
     model, _, _ = linear_net(5, seed=1)
-    data = dataset(5, seed=2)
+    data = sphere_dataset(5, seed=2)
     rows = robust_accuracy(model, data, {"lip_upper": float("inf"), "lip_domain": "R^d"}, attack())
     assert all(row["certified_accuracy"] == 0 for row in rows) and rows[0]["attacked_accuracy"] > 0
 
 
 def test_a_certified_point_that_the_attack_flips_stops_the_run():
     model, w, _ = linear_net(8, seed=4)
-    data = dataset(8, seed=6)
+    data = sphere_dataset(8, seed=6)
     # An "upper bound" ten times below the true constant certifies points the attack then flips.
     wrong = {"lip_upper": 0.1 * float(torch.linalg.vector_norm(w)), "lip_domain": "R^d"}
     with pytest.raises(RobustnessError, match="certified"):

@@ -93,7 +93,7 @@ TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
     # The certified lower bound and the search behind it: 3.45e-5 (default config), 9x. Pattern
     # pursuit's certified pattern: 8.2e-8 (tiny config), 10x.
     ("lip_lower", Tolerance(3e-4, 0.0, "the best certified lower bound", noise=3.45e-5)),
-    ("lip_lower_certified_search", Tolerance(3e-4, 0.0, "ascent certified by a float64 secant", noise=3.45e-5)),
+    ("lip_lower_certified_search", Tolerance(3e-4, 0.0, "ascent certified by its gradient certificate", noise=3.45e-5)),
     ("lip_lower_pattern_pursuit", Tolerance(8e-7, 0.0, "a pattern norm certified by an LP", noise=8.15e-8)),
     # Maxima of ReLU gradient norms at sample points and of secants over training pairs: on one default-
     # config network each, the weights' noise carried a sample point across a kink, where the gradient
