@@ -161,9 +161,9 @@ def boundary_search(
     reach: float,
     steps: int,
     sharpness: float | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each point, the norm of the shortest flipping perturbation found (inf where none) and a direction
-    towards the boundary (the shortest flip's, or the last iterate's where none flipped).
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For each point, the shortest flipping perturbation found (its norm, inf where none, and itself) and
+    a direction towards the boundary (the shortest flip's, or the last iterate's where none flipped).
 
     DDN-style: the iterate always has norm equal to a budget that shrinks after a flipping iterate and
     grows after a standing one, while a normalised step against the margin's gradient (the softplus
@@ -179,8 +179,6 @@ def boundary_search(
         norms = row_norms(delta)
         flipped = ~(margin > 0)
         shorter = flipped & (norms < best_norms)
-        # Iterates hug the boundary: only a flip that rounding cannot explain is kept.
-        shorter[shorter.clone()] = verified_flips(model, x[shorter], signs[shorter], delta[shorter])
         best_norms = torch.where(shorter, norms, best_norms)
         best = torch.where(shorter[:, None], delta, best)
         budget = torch.where(flipped, torch.minimum(budget, norms) * (1 - BUDGET_RATE), budget * (1 + BUDGET_RATE))
@@ -188,7 +186,7 @@ def boundary_search(
         turned = delta - (cosine_schedule(step, steps, 0.01) * budget)[:, None] * unit_rows(gradient)
         delta = budget[:, None] * unit_rows(turned)
     towards = torch.where(torch.isfinite(best_norms)[:, None], best, delta)
-    return best_norms, unit_rows(towards)
+    return best_norms, best, unit_rows(towards)
 
 
 def deepfool_start(
@@ -214,9 +212,9 @@ def boundary_searches(model: torch.nn.Module, spec: AttackSpec) -> list[tuple[fl
 
 def pgd_flips(
     model: torch.nn.Module, x: torch.Tensor, signs: torch.Tensor, radius: float, steps: int, starts: torch.Tensor
-) -> torch.Tensor:
-    """For each point, the norm of the first flipping perturbation PGD-L2 found within the radius from its
-    start (inf where none).
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each point, the first flipping perturbation PGD-L2 found within the radius from its start: its
+    norm (inf where none) and itself.
 
     Normalised steps against the margin's gradient, of a length falling along a cosine from r / 2 to
     r / 40, each followed by the projection onto the ball: long steps move along the sphere, where the
@@ -224,20 +222,21 @@ def pgd_flips(
     an iterate flips it.
     """
     found = torch.full((len(x),), math.inf, dtype=torch.float64, device=x.device)
+    found_deltas = torch.zeros_like(x)
     active = torch.arange(len(x), device=x.device)
     delta = project(starts, radius)
     for step in range(steps + 1):
         margin, gradient = margins_and_gradients(model, x[active] + delta, signs[active])
         flipped = ~(margin > 0)
-        flipped[flipped.clone()] = verified_flips(model, x[active[flipped]], signs[active[flipped]], delta[flipped])
         found[active[flipped]] = row_norms(delta[flipped])
+        found_deltas[active[flipped]] = delta[flipped]
         if step == steps or flipped.all():
             break
         kept = ~flipped
         active, delta, gradient = active[kept], delta[kept], gradient[kept]
         length = 0.5 * radius * cosine_schedule(step, steps, 0.05)
         delta = project(delta - length * unit_rows(gradient), radius)
-    return found
+    return found, found_deltas
 
 
 def pgd_attack(
@@ -249,13 +248,14 @@ def pgd_attack(
     radius: float,
     spec: AttackSpec,
     split: str,
-) -> torch.Tensor:
-    """The norm of the first flip any restart of PGD finds for each point x[where] within the radius (inf
-    where none). Restart 0 starts at the boundary search's direction scaled to the radius; restart j > 0 at a
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first flip any restart of PGD finds for each point x[where] within the radius: its norm (inf
+    where none) and itself. Restart 0 starts at the boundary search's direction scaled to the radius; restart j > 0 at a
     uniform point of the ball drawn from a stream of its own (seed, split, radius, j), one start for every
     point of the split, so a point's attack does not depend on which other points are attacked. A
     restart attacks only the points that the earlier ones left standing."""
     norms = torch.full((len(where),), math.inf, dtype=torch.float64, device=x.device)
+    deltas = torch.zeros(len(where), x.shape[1], dtype=torch.float64, device=x.device)
     for restart in range(spec.attack_restarts):
         standing = torch.isinf(norms).nonzero().squeeze(1)
         if not len(standing):
@@ -266,8 +266,10 @@ def pgd_attack(
         else:
             generator = torch_generator("robustness", spec.seed, split, radius, restart)
             starts = random_in_ball(len(x), x.shape[1], radius, generator).to(x.device)[points]
-        norms[standing] = pgd_flips(model, x[points], signs[points], radius, spec.attack_steps, starts)
-    return norms
+        norms[standing], deltas[standing] = pgd_flips(
+            model, x[points], signs[points], radius, spec.attack_steps, starts
+        )
+    return norms, deltas
 
 
 def trust_region_minimum(
@@ -347,8 +349,8 @@ def split_rows(
 ) -> list[dict]:
     """One row per radius of one split: clean, certified and attacked accuracy.
 
-    `flip_norms` holds, per point, the norm of the shortest flipping perturbation found so far (0 for a
-    point already wrong): a point is flipped at every radius at least that norm. A point is open at a
+    `flip_norms` and `flip_deltas` hold, per point, the shortest flipping perturbation found so far (0 for
+    a point already wrong): a point is flipped at every radius at least that norm. A point is open at a
     radius where it is neither certified nor flipped; only open points are attacked. Every flip is
     verified under rounding (verified_flips) before it counts.
     """
@@ -358,15 +360,17 @@ def split_rows(
     certificates = [certified_points(model, x, margin, bracket, radius) for radius in spec.radii]
     certified = torch.stack([flags for flags, _ in certificates])
     flip_norms = torch.where(correct, math.inf, 0.0).to(torch.float64)
+    flip_deltas = torch.zeros_like(x)
     radii = torch.tensor(spec.radii, dtype=torch.float64, device=x.device)
 
     def open_at() -> torch.Tensor:
         return correct[None, :] & ~certified & (flip_norms[None, :] > radii[:, None])
 
-    def keep_shorter(points: torch.Tensor, norms: torch.Tensor) -> torch.Tensor:
-        """Record the (verified) flips shorter than those held; returns which were."""
+    def keep_shorter(points: torch.Tensor, norms: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
+        """Record the flips shorter than those held; returns which were."""
         shorter = norms < flip_norms[points]
-        flip_norms[points[shorter]] = norms[shorter]
+        shorter[shorter.clone()] = verified_flips(model, x[points[shorter]], signs[points[shorter]], deltas[shorter])
+        flip_norms[points[shorter]], flip_deltas[points[shorter]] = norms[shorter], deltas[shorter]
         return shorter
 
     if isinstance(model, QuadraticModel):
@@ -374,8 +378,8 @@ def split_rows(
         for index, radius in enumerate(spec.radii):
             points = open_at()[index].nonzero().squeeze(1)
             deltas = trust_region_minimum(model, x[points], signs[points], radius, eigen)
-            flips = verified_flips(model, x[points], signs[points], deltas)
-            keep_shorter(points, torch.where(flips, row_norms(deltas), math.inf))
+            flips = ~(margins(model, x[points] + deltas, signs[points]) > 0)
+            keep_shorter(points, torch.where(flips, row_norms(deltas), math.inf), deltas)
     else:
         towards = torch.zeros_like(x)
         reach = 2 * max(spec.radii)
@@ -389,16 +393,16 @@ def split_rows(
                 generator = torch_generator("robustness", spec.seed, split, "boundary", restart)
                 start = reach * unit_rows(torch.randn(len(x), x.shape[1], generator=generator, dtype=torch.float64))
                 start = start.to(x.device)[points]
-            norms, directions = boundary_search(
+            norms, deltas, directions = boundary_search(
                 model, x[points], signs[points], start, reach, spec.boundary_steps, sharpness
             )
             # The first search's direction stands until a search finds a shorter flip.
-            turned = keep_shorter(points, norms) | (restart is None and sharpness is None)
+            turned = keep_shorter(points, norms, deltas) | (restart is None and sharpness is None)
             towards[points[turned]] = directions[turned]
         for index, radius in enumerate(spec.radii):
             points = open_at()[index].nonzero().squeeze(1)
             if len(points):
-                keep_shorter(points, pgd_attack(model, x, signs, towards, points, radius, spec, split))
+                keep_shorter(points, *pgd_attack(model, x, signs, towards, points, radius, spec, split))
     rows = []
     for index, radius in enumerate(spec.radii):
         flipped = flip_norms <= radius
