@@ -12,8 +12,9 @@ attacked on every row.
 The attack, for every point at once and then per radius for the points still open:
 1. a boundary search (a decoupled-direction-and-norm, DDN-style minimum-norm attack) finds for
    each point a small perturbation that flips it; its norm answers every radius at once: the point
-   is flipped at every radius at least that norm. It runs on certified points too, which is what
-   checks the certificate;
+   is flipped at every radius at least that norm. It runs on every point open at some radius, so a
+   point certified at the small radii is still searched, and a flip it finds inside a radius where
+   the point is certified stops the run;
 2. at each radius, in increasing order, PGD-L2 attacks only the points neither certified nor
    already flipped, from the boundary search's direction scaled to the radius and from random
    points of the ball; a point it flips is flipped at every larger radius too.
@@ -349,8 +350,8 @@ def split_rows(
 ) -> list[dict]:
     """One row per radius of one split: clean, certified and attacked accuracy.
 
-    `flip_norms` and `flip_deltas` hold, per point, the shortest flipping perturbation found so far (0 for
-    a point already wrong): a point is flipped at every radius at least that norm. A point is open at a
+    `flip_norms` holds, per point, the norm of the shortest flipping perturbation found so far (0 for a
+    point already wrong): a point is flipped at every radius at least that norm. A point is open at a
     radius where it is neither certified nor flipped; only open points are attacked. Every flip is
     verified under rounding (verified_flips) before it counts.
     """
@@ -360,7 +361,6 @@ def split_rows(
     certificates = [certified_points(model, x, margin, bracket, radius) for radius in spec.radii]
     certified = torch.stack([flags for flags, _ in certificates])
     flip_norms = torch.where(correct, math.inf, 0.0).to(torch.float64)
-    flip_deltas = torch.zeros_like(x)
     radii = torch.tensor(spec.radii, dtype=torch.float64, device=x.device)
 
     def open_at() -> torch.Tensor:
@@ -370,7 +370,7 @@ def split_rows(
         """Record the flips shorter than those held; returns which were."""
         shorter = norms < flip_norms[points]
         shorter[shorter.clone()] = verified_flips(model, x[points[shorter]], signs[points[shorter]], deltas[shorter])
-        flip_norms[points[shorter]], flip_deltas[points[shorter]] = norms[shorter], deltas[shorter]
+        flip_norms[points[shorter]] = norms[shorter]
         return shorter
 
     if isinstance(model, QuadraticModel):
