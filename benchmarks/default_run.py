@@ -119,7 +119,8 @@ def counted_flops_per_step(method: str, n: int, d: int, width: int, probe_points
     spec = TrainSpec.from_trainer(trainer, target_mse=0.0)
     penalty_of = make_penalty(spec, x, generator)
     with profile(activities=[ProfilerActivity.CPU], with_flops=True) as profiler:
-        (torch.mean((model(x) - y) ** 2) + penalty_of(model)).backward()
+        loss = torch.mean((model(x) - y) ** 2)
+        (loss if penalty_of is None else loss + penalty_of(model)).backward()
     return sum(event.flops for event in profiler.key_averages() if event.flops)
 
 

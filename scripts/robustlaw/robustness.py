@@ -367,7 +367,7 @@ def split_rows(
         return correct[None, :] & ~certified & (flip_norms[None, :] > radii[:, None])
 
     def keep_shorter(points: torch.Tensor, norms: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
-        """Record the flips shorter than those held; returns which were."""
+        """Record the perturbations shorter than the flips held that verified_flips shows to flip; returns which."""
         shorter = norms < flip_norms[points]
         shorter[shorter.clone()] = verified_flips(model, x[points[shorter]], signs[points[shorter]], deltas[shorter])
         flip_norms[points[shorter]] = norms[shorter]
@@ -378,8 +378,7 @@ def split_rows(
         for index, radius in enumerate(spec.radii):
             points = open_at()[index].nonzero().squeeze(1)
             deltas = trust_region_minimum(model, x[points], signs[points], radius, eigen)
-            flips = ~(margins(model, x[points] + deltas, signs[points]) > 0)
-            keep_shorter(points, torch.where(flips, row_norms(deltas), math.inf), deltas)
+            keep_shorter(points, row_norms(deltas), deltas)
     else:
         towards = torch.zeros_like(x)
         reach = 2 * max(spec.radii)

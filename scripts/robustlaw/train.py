@@ -107,9 +107,10 @@ def adversarial_penalty(model: MLP, x: torch.Tensor, radius: float, steps: int) 
     return torch.mean((model(x + delta) - model(x)) ** 2) / radius**2
 
 
-def make_penalty(spec: TrainSpec, x: torch.Tensor, generator: torch.Generator) -> Callable[[MLP], torch.Tensor]:
+def make_penalty(spec: TrainSpec, x: torch.Tensor, generator: torch.Generator) -> Callable[[MLP], torch.Tensor] | None:
+    """The method's penalty R as a function of the model; None for plain training, which has none to compute."""
     if spec.method == "plain":
-        return lambda model: torch.zeros((), device=x.device)
+        return None
     if spec.method == "weight_decay":
         return weight_norm_penalty
     if spec.method == "gradient_penalty":
@@ -172,10 +173,7 @@ def train_full_batch(
     # foreach: the optimizer's update in a few calls over all tensors rather than a Python loop over
     # each (the same arithmetic, so the same numbers; the default on CUDA already).
     optimizer = OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.learning_rate, foreach=True)
-    # Plain training's penalty is a constant zero: not computing it saves work and changes no number.
-    penalty_of = (
-        None if spec.method == "plain" else make_penalty(spec, x, generator or torch.Generator().manual_seed(0))
-    )
+    penalty_of = make_penalty(spec, x, generator or torch.Generator().manual_seed(0))
     stall = StallWatch(spec.stall_steps, spec.stall_improvement)
     strength = spec.strength
     start = time.perf_counter()
