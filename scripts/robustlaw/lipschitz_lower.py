@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from .lipschitz_exact import pattern_gram
 from .models import MLP, input_gradients
+from .optimizers import Adam
 from .rounding import certified_norm, gamma, inflate, mlp_layer_errors, round_up
 
 # Adam's step size in the surrogate ascent: inputs have norm about 1, so steps of 0.01 resolve a region.
@@ -78,9 +79,9 @@ def surrogate_ascent(model: MLP, starts: torch.Tensor, spec: LowerSearchSpec) ->
     best_points = starts.detach().clone()
     best_norms = gradient_norms(model, best_points)
     for sharpness in spec.sharpness:
-        optimizer = torch.optim.Adam([x], lr=ASCENT_LEARNING_RATE)
+        optimizer = Adam([x], ASCENT_LEARNING_RATE)
         for _ in range(spec.ascent_steps):
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             gradient = input_gradients_graph(model, x, sharpness)
             loss = -torch.sum(gradient * gradient)
             loss.backward()

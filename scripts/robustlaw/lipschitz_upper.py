@@ -10,6 +10,7 @@ of 1e-40 or 1e+30 give the same relative accuracy as weights of 1, and never an 
 
 import torch
 
+from .optimizers import Adam
 from .rounding import product_upper_bound, scale_up, scaled_to_unit
 
 UPPER_MARGIN = 1e-9
@@ -71,11 +72,11 @@ def lipsdp_two_layer(
     w, a = w[active], a[active]
     log_tau = torch.zeros(len(a), dtype=torch.float64, requires_grad=True)
     rho = torch.zeros((), dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.Adam([log_tau, rho], lr=learning_rate)
+    optimizer = Adam([log_tau, rho], learning_rate)
     best_value = float("inf")
     best = (log_tau.detach().clone(), rho.detach().clone())
     for _ in range(steps + 1):
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         value = _lipsdp_squared(w, a, log_tau, rho)
         if float(value.detach()) < best_value:
             best_value = float(value.detach())
@@ -133,11 +134,11 @@ def lipsdp_network(weights: list[torch.Tensor], steps: int = 300, learning_rate:
     widths = [weight.shape[0] for weight in weights[:-1]]
     log_taus = [torch.zeros(width, dtype=torch.float64, requires_grad=True) for width in widths]
     rhos = torch.zeros(len(widths), dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.Adam([*log_taus, rhos], lr=learning_rate)
+    optimizer = Adam([*log_taus, rhos], learning_rate)
     best_value = float("inf")
     best = ([tau.detach().clone() for tau in log_taus], rhos.detach().clone())
     for _ in range(steps + 1):
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         value = _lipsdp_network_squared(weights, log_taus, rhos.clamp_min(-8.0))
         if float(value.detach()) < best_value:
             best_value = float(value.detach())

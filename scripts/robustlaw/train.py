@@ -25,9 +25,9 @@ from dataclasses import dataclass, fields
 import torch
 
 from .models import MLP, input_gradients
+from .optimizers import OPTIMIZERS
 
 METHODS = ("plain", "weight_decay", "gradient_penalty", "adversarial")
-OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 # Multiplicative step of the penalty weight per training step (a simple dual ascent on the fit).
 LAMBDA_RATE = 0.02
 
@@ -172,7 +172,7 @@ def train_full_batch(
     """
     # foreach: the optimizer's update in a few calls over all tensors rather than a Python loop over
     # each (the same arithmetic, so the same numbers; the default on CUDA already).
-    optimizer = OPTIMIZERS[spec.optimizer](model.parameters(), lr=spec.learning_rate, foreach=True)
+    optimizer = OPTIMIZERS[spec.optimizer](model.parameters(), spec.learning_rate, foreach=True)
     penalty_of = make_penalty(spec, x, generator or torch.Generator().manual_seed(0))
     stall = StallWatch(spec.stall_steps, spec.stall_improvement)
     strength = spec.strength
@@ -180,7 +180,7 @@ def train_full_batch(
     step, first_fit, diverged, stall_reason = 0, None, False, None
     best_penalty, best_step, best_state = math.inf, step, None
     while True:
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         fit_loss = torch.mean((model(x) - y) ** 2)
         objective, penalty_value = fit_loss, 0.0
         if penalty_of is not None:
