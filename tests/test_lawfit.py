@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from robustlaw.controls import effective_parameter_count
-from robustlaw.lawfit import frontier, law_fits, local_slopes
+from robustlaw.lawfit import bootstrap, frontier, law_fits, local_slopes, power_law
 
 
 def synthetic_runs(slope: float, prefactor: float, noise: float, seeds: int = 5) -> pd.DataFrame:
@@ -23,6 +23,22 @@ def synthetic_runs(slope: float, prefactor: float, noise: float, seeds: int = 5)
                      d_intrinsic=float(d))
             )  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def test_the_bootstrap_refits_each_seed_resample_as_a_least_squares_line_would():
+    """Each resample's line, from the seeds' sums, is np.polyfit's on the concatenated resample; a
+    resample of seeds that hold a single p between them is skipped."""
+    runs = synthetic_runs(-0.5, 3.0, noise=0.2, seeds=3)
+    runs = runs[(runs["seed"] != 2) | (runs["width"] == 40)]  # seed 2 holds one width only
+    fits = bootstrap(runs, "lip_upper", 200, np.random.default_rng(5))
+    rng, expected = np.random.default_rng(5), []
+    by_seed = [part for _, part in runs.groupby("seed", sort=True)]
+    for _ in range(200):
+        chosen = pd.concat([by_seed[index] for index in rng.choice(len(by_seed), size=len(by_seed))])
+        if chosen["p_over_nd"].nunique() >= 2:
+            expected.append(power_law(chosen["p_over_nd"].to_numpy(), chosen["lip_upper"].to_numpy()))
+    assert 0 < len(expected) < 200 and fits.shape == (len(expected), 2)
+    np.testing.assert_allclose(fits, np.array(expected), rtol=1e-10)
 
 
 def test_bootstrap_fit_recovers_a_known_slope():

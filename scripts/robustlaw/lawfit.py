@@ -56,16 +56,27 @@ def power_law(ratio: np.ndarray, lipschitz: np.ndarray) -> tuple[float, float]:
 
 
 def bootstrap(points: pd.DataFrame, column: str, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """(slope, prefactor) refitted on seed-resampled copies; a resample with < 2 distinct p is skipped."""
-    # Plain arrays per seed: local slopes bootstrap many small windows, where pandas' overhead dominated.
-    by_seed = [(part["p_over_nd"].to_numpy(), part[column].to_numpy()) for _, part in points.groupby("seed", sort=True)]
-    fits = []
-    for _ in range(resamples):
-        chosen = [by_seed[index] for index in rng.choice(len(by_seed), size=len(by_seed))]
-        ratio = np.concatenate([pair[0] for pair in chosen])
-        if len(np.unique(ratio)) >= 2:
-            fits.append(power_law(ratio, np.concatenate([pair[1] for pair in chosen])))
-    return np.array(fits).reshape(-1, 2)
+    """(slope, prefactor) refitted on seed-resampled copies; a resample with < 2 distinct p is skipped.
+
+    Every resample at once: a resample is a multiset of seeds, so its least-squares line in log-log
+    follows from each seed's sums (count, sum x, sum y, sum x^2, sum xy) weighted by how often it
+    was drawn. The draws are those of one rng.choice per resample, in order.
+    """
+    seeds = [part for _, part in points.groupby("seed", sort=True)]
+    logs = [(np.log(part["p_over_nd"].to_numpy()), np.log(part[column].to_numpy())) for part in seeds]
+    sums = np.array([[len(x), x.sum(), y.sum(), (x * x).sum(), (x * y).sum()] for x, y in logs])
+    ratios = np.unique(points["p_over_nd"].to_numpy())
+    holds = np.array([np.isin(ratios, part["p_over_nd"].to_numpy()) for part in seeds])
+    draws = rng.choice(len(seeds), size=(resamples, len(seeds)))
+    multiplicity = np.zeros((resamples, len(seeds)))
+    np.add.at(multiplicity, (np.arange(resamples)[:, None], draws), 1.0)
+    count, sum_x, sum_y, sum_xx, sum_xy = (multiplicity @ sums).T
+    distinct = ((multiplicity > 0).astype(float) @ holds > 0).sum(axis=1)
+    kept = distinct >= 2
+    count, sum_x, sum_y, sum_xx, sum_xy = (values[kept] for values in (count, sum_x, sum_y, sum_xx, sum_xy))
+    slope = (count * sum_xy - sum_x * sum_y) / (count * sum_xx - sum_x**2)
+    intercept = (sum_y - slope * sum_x) / count
+    return np.column_stack([slope, np.exp(intercept)])
 
 
 def law_fits(runs: pd.DataFrame, min_p_over_n: float, resamples: int) -> pd.DataFrame:
