@@ -149,6 +149,18 @@ def data_settings(dataset):
     return grid.data_settings(GRID, dataset)
 
 
+def training_priority(wildcards):
+    """Wider nets train first: their jobs take longest (a step's cost grows with p), and a series' brackets
+    wait for its last training, so one started last would hold them up while the other core idles."""
+    return MODELS[wildcards.model]["width"]
+
+
+# A series' jobs (the controls' fit, every series' brackets and robustness) run as soon as their inputs
+# exist, ahead of trainings still waiting: each is one long single-threaded job on the way to the
+# final tables.
+SERIES_PRIORITY = 1_000_000
+
+
 def configuration_seeds(wildcards):
     """The seeds of the configuration (dataset, trainer, model) that a training job fits."""
     return SEEDS[wildcards.dataset, wildcards.model, wildcards.trainer]

@@ -15,6 +15,7 @@ rule lipschitz:
         "results/benchmarks/lipschitz/{dataset}/{trainer}.tsv"
     wildcard_constraints:
         trainer=SERIES_IDS,
+    priority: SERIES_PRIORITY
     conda:
         "../envs/robustlaw.yaml"
     threads: 1

@@ -21,6 +21,7 @@ rule robustness:
         "results/benchmarks/robustness/{dataset}/{trainer}.tsv"
     wildcard_constraints:
         trainer=SERIES_IDS,
+    priority: SERIES_PRIORITY
     conda:
         "../envs/robustlaw.yaml"
     threads: 1

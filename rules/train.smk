@@ -16,6 +16,7 @@ rule train:
     wildcard_constraints:
         model=NETWORK_IDS,
         trainer=TRAINER_IDS,
+    priority: training_priority
     # On a cluster the SLURM profile batches several trainings into one submission
     # (--group-components), since each submission pays Snakemake's start-up.
     group:
@@ -51,6 +52,7 @@ rule fit_control:
         "results/logs/fit_control/{dataset}.log",
     benchmark:
         "results/benchmarks/fit_control/{dataset}.tsv"
+    priority: SERIES_PRIORITY
     conda:
         "../envs/robustlaw.yaml"
     threads: 1
