@@ -28,18 +28,15 @@ from snakemake.utils import validate
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from robustlaw.grid import (  # noqa: E402
+from robustlaw.grid import FIGURE_NAMES, Grid, build_grid, data_settings  # noqa: E402
+from robustlaw.paths import (  # noqa: E402
     BRACKET_FOLDER,
     CLOSED_FORM,
-    FIGURE_NAMES,
     MODEL_FOLDER,
     ROBUSTNESS_FOLDER,
     SERIES_BRACKET_FOLDER,
     SERIES_MODEL_FOLDER,
     SERIES_ROBUSTNESS_FOLDER,
-    Grid,
-    build_grid,
-    data_settings,
     job_folders,
     run_files,
 )

@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 import torch
 
 from robustlaw.files import read_json
-from robustlaw.grid import BRACKET_FOLDER, MODEL_FOLDER, run_file
 from robustlaw.io import DATASET_ARRAYS, load_checkpoint, load_dataset
+from robustlaw.paths import BRACKET_FOLDER, MODEL_FOLDER, run_file
 from robustlaw.robustness import AttackSpec, robust_accuracy
 from robustlaw.runtime import configure_torch
 from robustlaw.seeding import stable_seed

@@ -3,12 +3,12 @@ FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=["pn
 # Snakemake reads a caption as a source file, relative to this file unless absolute: hence the
 # absolute path into the working directory.
 CAPTIONS = {figure: f"results/figures/{figure}.rst" for figure in FIGURE_NAMES}
-MODEL_FOLDERS, BRACKET_FOLDERS = grid.job_folders(CONFIGURATIONS)
-CHECKPOINTS = grid.run_files(CONFIGURATIONS, grid.MODEL_FOLDER, ".safetensors")
-RECORDS = grid.run_files(CONFIGURATIONS, grid.MODEL_FOLDER, ".json")
-BRACKETS = grid.run_files(CONFIGURATIONS, grid.BRACKET_FOLDER, ".json")
+MODEL_FOLDERS, BRACKET_FOLDERS = paths.job_folders(CONFIGURATIONS)
+CHECKPOINTS = paths.run_files(CONFIGURATIONS, paths.MODEL_FOLDER, ".safetensors")
+RECORDS = paths.run_files(CONFIGURATIONS, paths.MODEL_FOLDER, ".json")
+BRACKETS = paths.run_files(CONFIGURATIONS, paths.BRACKET_FOLDER, ".json")
 # The seconds each fit and bracket took, one file per job: the only outputs a rerun does not reproduce.
-TIMING_FILES = grid.timing_files(CONFIGURATIONS)
+TIMING_FILES = paths.timing_files(CONFIGURATIONS)
 
 
 rule aggregate:

@@ -1,4 +1,5 @@
 # Config validation, the grid of named configurations, and input functions. No numerics here.
+import ast
 import math
 import re
 import sys
@@ -14,7 +15,7 @@ PACKAGE = Path(workflow.basedir) / "scripts" / "robustlaw"
 # The grid is built by the package's standard-library-only modules, so Snakemake's own environment
 # (under --sdm conda) needs neither numpy nor an installed package.
 sys.path.insert(0, str(PACKAGE.parent))
-from robustlaw import grid, sources
+from robustlaw import grid, paths, sources
 from robustlaw.grid import ConfigError
 
 
@@ -68,7 +69,7 @@ GRID = grid.build_grid(config)
 DATASETS, TRAINERS, MODELS = GRID.datasets, GRID.trainers, GRID.models
 CONFIGURATIONS = GRID.configurations
 SEEDS = {(entry["dataset"], entry["model"], entry["trainer"]): entry["seeds"] for entry in CONFIGURATIONS}
-CLOSED_FORM, FIGURE_NAMES = grid.CLOSED_FORM, grid.FIGURE_NAMES
+CLOSED_FORM, FIGURE_NAMES = paths.CLOSED_FORM, grid.FIGURE_NAMES
 
 
 def dataset_files(wildcards):
@@ -126,11 +127,20 @@ def submission_group(name):
 
 def package_modules(step):
     """The package files rule step `step` (robustlaw/steps/<step>.py) imports, followed through the
-    package's relative imports.
+    package's relative imports (`from .x import y`, `from . import x`, inside functions too).
 
     Snakemake does not track modules imported by scripts; listing them as inputs makes an edit
     to any of them rerun exactly the rules that use it.
     """
+
+    def module(parts):
+        """A module's name in the package: 'a/b' for a/b.py, 'a/b/__init__' for the package a/b, None for
+        neither (a name that `from . import` takes from the package itself)."""
+        name = str(PurePosixPath(*parts)) if parts else ""
+        if name and (PACKAGE / f"{name}.py").is_file():
+            return name
+        return f"{name}/__init__".lstrip("/") if (PACKAGE / name).is_dir() else None
+
     pending, found = [f"steps/{step}"], {"__init__"}
     while pending:
         name = pending.pop()
@@ -138,10 +148,14 @@ def package_modules(step):
             continue
         found.add(name)
         package = name.split("/")[:-1]
-        source = (PACKAGE / f"{name}.py").read_text()
-        for dots, module in re.findall(r"^from (\.+)(\w*) import", source, flags=re.MULTILINE):
-            base = package[: len(package) + 1 - len(dots)]
-            pending.append(str(PurePosixPath(*base, module or "__init__")))
+        for node in ast.walk(ast.parse((PACKAGE / f"{name}.py").read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) + 1 - node.level]
+                if node.module:
+                    names = [module([*base, *node.module.split(".")])]
+                else:
+                    names = [module(base), *(module([*base, alias.name]) for alias in node.names)]
+                pending += [name for name in names if name is not None]
     return sorted(str(PACKAGE / f"{name}.py") for name in found)
 
 
@@ -170,13 +184,13 @@ def series_configurations(wildcards):
     """The models of a (dataset, trainer) series, each with its seeds and spec, for the job that fits
     (closed-form controls) or brackets the whole series."""
     trainer = wildcards.get("trainer", CLOSED_FORM)
-    entries = grid.series_configurations(CONFIGURATIONS, wildcards.dataset, trainer)
+    entries = paths.series_configurations(CONFIGURATIONS, wildcards.dataset, trainer)
     return [dict(model=entry["model"], seeds=entry["seeds"], spec=MODELS[entry["model"]]) for entry in entries]
 
 
 def series_model_folders(wildcards):
     """What a series' bracketing job reads: each trained model's folder, or the controls' one folder."""
     if wildcards.trainer == CLOSED_FORM:
-        return [grid.SERIES_MODEL_FOLDER.format(**wildcards)]
-    entries = grid.series_configurations(CONFIGURATIONS, wildcards.dataset, wildcards.trainer)
-    return grid.configuration_folders(entries, grid.MODEL_FOLDER)
+        return [paths.SERIES_MODEL_FOLDER.format(**wildcards)]
+    entries = paths.series_configurations(CONFIGURATIONS, wildcards.dataset, wildcards.trainer)
+    return paths.configuration_folders(entries, paths.MODEL_FOLDER)

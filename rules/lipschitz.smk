@@ -23,7 +23,7 @@ rule lipschitz:
         mem_mb=per_attempt(4000),
         runtime=per_attempt(120),
     params:
-        models=grid.SERIES_MODEL_FOLDER,
+        models=paths.SERIES_MODEL_FOLDER,
         configurations=series_configurations,
         settings=config["lipschitz"],
     script:

@@ -1,5 +1,5 @@
-ROBUSTNESS_FOLDERS = grid.robustness_folders(CONFIGURATIONS)
-ROBUSTNESS_RECORDS = grid.run_files(CONFIGURATIONS, grid.ROBUSTNESS_FOLDER, ".json")
+ROBUSTNESS_FOLDERS = paths.robustness_folders(CONFIGURATIONS)
+ROBUSTNESS_RECORDS = paths.run_files(CONFIGURATIONS, paths.ROBUSTNESS_FOLDER, ".json")
 
 
 # One job per (dataset, trainer) series, as for the brackets it reads: robust accuracy costs a few
@@ -9,11 +9,11 @@ ROBUSTNESS_RECORDS = grid.run_files(CONFIGURATIONS, grid.ROBUSTNESS_FOLDER, ".js
 rule robustness:
     input:
         models=series_model_folders,
-        brackets=grid.SERIES_BRACKET_FOLDER,
+        brackets=paths.SERIES_BRACKET_FOLDER,
         data="results/data/{dataset}.safetensors",
         code=package_modules("robustness"),
     output:
-        robustness=directory(grid.SERIES_ROBUSTNESS_FOLDER),
+        robustness=directory(paths.SERIES_ROBUSTNESS_FOLDER),
         timings="results/timings/robustness/{dataset}/{trainer}.tsv",
     log:
         "results/logs/robustness/{dataset}/{trainer}.log",
@@ -31,7 +31,7 @@ rule robustness:
         gpu=1 if config["gpu"] else 0,
     params:
         device="cuda" if config["gpu"] else "cpu",
-        models=grid.SERIES_MODEL_FOLDER,
+        models=paths.SERIES_MODEL_FOLDER,
         configurations=series_configurations,
         settings=config["robustness"],
     script:

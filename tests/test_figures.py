@@ -20,9 +20,10 @@ from robustlaw.columns import ROBUSTNESS_COLUMNS
 from robustlaw.controls import control_parameter_count, effective_parameter_count
 from robustlaw.figure_check import figure_problems
 from robustlaw.figures import PALETTE, figure_style, with_keys
-from robustlaw.grid import CLOSED_FORM, FIGURE_NAMES, build_grid, noise_variance
+from robustlaw.grid import FIGURE_NAMES, build_grid, noise_variance
 from robustlaw.lawfit import frontier, law_fits
 from robustlaw.models import parameter_count
+from robustlaw.paths import CLOSED_FORM
 from robustlaw.robust_figures import every_figure
 
 EXAMPLE_CONFIGS = ("config.yaml", "config/digits.yaml", "config/intrinsic.yaml", "config/mnist.yaml")

@@ -165,6 +165,34 @@ def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workf
     assert jobs == {"lipschitz": series, "robustness": series, **SUMMARY_STAGES}
 
 
+def test_editing_config_checks_figure_names_or_column_descriptions_refits_and_rebrackets_nothing(
+    workflow, finished_run, tmp_path
+):
+    """Support code the models' jobs do not run (the config layer with its figure list and error
+    messages, the column dictionary) is not their input: on a cluster such an edit would cost days."""
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished_run, workdir, symlinks=True)
+    package = workflow / "scripts" / "robustlaw"
+    edits = {
+        package / "grid.py": [('"law_ratio",', '"law_ratio_renamed",'), ("has nothing to fit", "holds nothing to fit")],
+        package / "columns.py": [('("label / input norm", "data floor")', '("label / input norm", "the data floor")')],
+    }
+    sources = {module: module.read_text() for module in edits}
+    try:
+        for module, replacements in edits.items():
+            text = sources[module]
+            for old, new in replacements:
+                assert old in text, (module, old)
+                text = text.replace(old, new)
+            module.write_text(text)
+        jobs = planned_jobs(workflow, workdir)
+    finally:
+        for module, source in sources.items():
+            module.write_text(source)
+    assert jobs["figures"] == 1  # the renamed figure is a new output: the edits took effect
+    assert set(jobs) <= set(SUMMARY_STAGES), jobs
+
+
 def test_editing_the_attack_reruns_robustness_only(workflow, finished_run, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(finished_run, workdir, symlinks=True)

@@ -6,8 +6,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .columns import ROBUSTNESS_COLUMNS, RUN_COLUMNS, SPLITS
+from .columns import ROBUSTNESS_COLUMNS, RUN_COLUMNS
 from .files import atomic_path
+from .paths import SPLITS
 from .timings import TIMING_COLUMNS
 
 # Trainer settings, and the methods that use each (null in the table for the others).

@@ -146,8 +146,6 @@ FRONTIER_COLUMNS: dict[str, tuple[str, str]] = {
     "l_sep": ("label / input norm", "data floor"),
 }
 
-# The points robust accuracy is measured on, in table order.
-SPLITS = ("train", "test")
 ROBUSTNESS_COLUMNS: dict[str, tuple[str, str]] = {
     "dataset": (NONE, "dataset id"),
     "model": (NONE, "model id"),

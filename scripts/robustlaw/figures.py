@@ -22,8 +22,8 @@ from matplotlib.transforms import offset_copy  # noqa: E402
 
 from .figure_check import NOTE, REFERENCE, covered_points  # noqa: E402
 from .files import atomic_path  # noqa: E402
-from .grid import CLOSED_FORM  # noqa: E402
 from .lawfit import series_name  # noqa: E402
+from .paths import CLOSED_FORM  # noqa: E402
 
 # Fixed SVG ids and no dates in file metadata: same table, same bytes.
 matplotlib.rcParams["svg.hashsalt"] = "robustlaw"

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import yaml
 
 from . import sources
+from .paths import CLOSED_FORM
 
 # A real dataset's default test size, as for the synthetic ones, capped at the points left over.
 REAL_TEST_POINTS = 1000
 # A real dataset's default fit margin: training MSE <= 1% of sigma^2, as eps = 0.99 is for sigma = 1.
 REAL_EPS_FRACTION = 0.99
-CLOSED_FORM = "closed_form"
 CONTROL_PREFIX = {"even_ntk": "evenntk", "relu_ntk": "reluntk", "random_features": "rf"}
 # Robust and test accuracy right after the Lipschitz figure: the report shows them side by side.
 FIGURE_NAMES = [
@@ -86,77 +86,6 @@ def configurations(runs: list[dict]) -> list[dict]:
     return [
         dict(dataset=dataset, model=model, trainer=trainer, seeds=seeds)
         for (dataset, model, trainer), seeds in grouped.items()
-    ]
-
-
-# Where each configuration's files live: one folder per (dataset, trainer) series, holding one folder
-# per model. A series is what one job brackets (and, for the closed-form controls, fits): cheap work
-# next to training, so a whole series shares one process instead of paying torch's import per model.
-MODEL_JOB = "{dataset}/{trainer}/{model}"
-TIMING_FILE = "results/timings/{stage}/{job}.tsv"
-SERIES_MODEL_FOLDER = "results/models/{dataset}/{trainer}"
-SERIES_BRACKET_FOLDER = "results/lipschitz/{dataset}/{trainer}"
-SERIES_ROBUSTNESS_FOLDER = "results/robustness/{dataset}/{trainer}"
-ROBUSTNESS_FOLDER = SERIES_ROBUSTNESS_FOLDER + "/{model}"
-MODEL_FOLDER = SERIES_MODEL_FOLDER + "/{model}"
-BRACKET_FOLDER = SERIES_BRACKET_FOLDER + "/{model}"
-
-
-def series_configurations(configurations: list[dict], dataset: str, trainer: str) -> list[dict]:
-    """The configurations of one (dataset, trainer) series, in grid order."""
-    return [entry for entry in configurations if (entry["dataset"], entry["trainer"]) == (dataset, trainer)]
-
-
-def series(configurations: list[dict]) -> list[tuple[str, str]]:
-    """Every (dataset, trainer) series of the grid, in the order of its first configuration."""
-    return list(dict.fromkeys((entry["dataset"], entry["trainer"]) for entry in configurations))
-
-
-def job_folders(configurations: list[dict]) -> tuple[list[str], list[str]]:
-    """The folders the fitting and the bracketing jobs write: a trained configuration's folder, a
-    dataset's folder of closed-form controls, a series' folder of brackets."""
-    trained = [entry for entry in configurations if entry["trainer"] != CLOSED_FORM]
-    controls = [(dataset, trainer) for dataset, trainer in series(configurations) if trainer == CLOSED_FORM]
-    models = configuration_folders(trained, MODEL_FOLDER)
-    models += [SERIES_MODEL_FOLDER.format(dataset=dataset, trainer=trainer) for dataset, trainer in controls]
-    brackets = [
-        SERIES_BRACKET_FOLDER.format(dataset=dataset, trainer=trainer) for dataset, trainer in series(configurations)
-    ]
-    return models, brackets
-
-
-def run_file(folder: str, seed: int, suffix: str) -> str:
-    """The file of one seed's run in its configuration's folder: seed<seed><suffix>."""
-    return f"{folder}/seed{seed}{suffix}"
-
-
-def configuration_folders(configurations: list[dict], pattern: str) -> list[str]:
-    """One folder per configuration: `pattern` filled in with its dataset, model and trainer."""
-    return [pattern.format(**entry) for entry in configurations]
-
-
-def run_files(configurations: list[dict], pattern: str, suffix: str) -> list[str]:
-    """The file of every run in the configuration folders `pattern`, one per seed."""
-    return [run_file(pattern.format(**entry), seed, suffix) for entry in configurations for seed in entry["seeds"]]
-
-
-def timing_files(configurations: list[dict]) -> list[str]:
-    """The timing file of every fitting, bracketing and robustness job: a trained configuration's, a
-    dataset's controls', a series' brackets' and robust accuracies' (robustlaw.timings)."""
-    trained = [entry for entry in configurations if entry["trainer"] != CLOSED_FORM]
-    files = [TIMING_FILE.format(stage="train", job=MODEL_JOB.format(**entry)) for entry in trained]
-    for dataset, trainer in series(configurations):
-        if trainer == CLOSED_FORM:
-            files.append(TIMING_FILE.format(stage="fit_control", job=dataset))
-        files.append(TIMING_FILE.format(stage="lipschitz", job=f"{dataset}/{trainer}"))
-        files.append(TIMING_FILE.format(stage="robustness", job=f"{dataset}/{trainer}"))
-    return files
-
-
-def robustness_folders(configurations: list[dict]) -> list[str]:
-    """The folder of every series' robustness records, one JSON per run (robustlaw.robustness)."""
-    return [
-        SERIES_ROBUSTNESS_FOLDER.format(dataset=dataset, trainer=trainer) for dataset, trainer in series(configurations)
     ]
 
 

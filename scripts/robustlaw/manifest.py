@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .files import write_text
-from .grid import CLOSED_FORM
+from .paths import CLOSED_FORM
 
 MANIFEST_NAME = "MANIFEST.sha256"
 TIMINGS_MANIFEST_NAME = "MANIFEST-timings.sha256"
@@ -70,7 +70,7 @@ def differing_files(listed: dict[str, str], root: Path) -> list[tuple[str, str]]
 def rebuilt_output(name: str) -> str:
     """The output of the job that writes a result file (relative to the results folder): the folder a
     job writes whole (a configuration's models, a dataset's controls, a series' brackets or robust
-    accuracies; grid.MODEL_FOLDER and the SERIES_ folders), else the file itself."""
+    accuracies; paths.MODEL_FOLDER and the SERIES_ folders), else the file itself."""
     parts = PurePosixPath(name).parts
     if parts[0] == "models" and len(parts) > 4 and parts[2] != CLOSED_FORM:
         return "/".join(parts[:4])

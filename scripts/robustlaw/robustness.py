@@ -36,9 +36,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .columns import SPLITS
 from .lipschitz_lower import forward
 from .models import MLP, GatedLinearModel, QuadraticModel
+from .paths import SPLITS
 from .rounding import evaluation_error_bound, inflate, round_down
 from .seeding import torch_generator
 

@@ -7,9 +7,9 @@ import torch
 
 from ..controls import control_parameter_count, effective_parameter_count, fit_control
 from ..files import write_json
-from ..grid import CLOSED_FORM, run_file
 from ..io import DATASET_ARRAYS, load_checkpoint, load_dataset, save_checkpoint
 from ..joblog import file_logger
+from ..paths import CLOSED_FORM, run_file
 from ..provenance import compute_environment
 from ..records import FitOutcome, fit_record
 from ..runtime import configure_torch

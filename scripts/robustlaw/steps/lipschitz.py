@@ -4,10 +4,10 @@ one (dataset, trainer) series."""
 import torch
 
 from ..files import write_json
-from ..grid import run_file
 from ..io import load_checkpoint, load_dataset
 from ..joblog import file_logger
 from ..lipschitz import BracketSpec, lipschitz_bracket
+from ..paths import run_file
 from ..provenance import compute_environment
 from ..runtime import configure_torch
 from ..seeding import stable_seed

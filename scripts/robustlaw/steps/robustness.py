@@ -6,9 +6,9 @@ import time
 import torch
 
 from ..files import read_json, write_json
-from ..grid import run_file
 from ..io import DATASET_ARRAYS, load_checkpoint, load_dataset
 from ..joblog import file_logger
+from ..paths import run_file
 from ..provenance import compute_environment
 from ..robustness import AttackSpec, robust_accuracy
 from ..runtime import configure_torch, job_device

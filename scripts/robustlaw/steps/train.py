@@ -4,10 +4,10 @@ fit criterion, one after another."""
 import torch
 
 from ..files import write_json
-from ..grid import run_file
 from ..io import DATASET_ARRAYS, load_dataset, save_checkpoint
 from ..joblog import file_logger
 from ..models import MLP
+from ..paths import run_file
 from ..provenance import compute_environment
 from ..records import FitOutcome, fit_record
 from ..runtime import configure_torch, job_device
