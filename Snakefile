@@ -1,5 +1,10 @@
 # robustlaw: the universal law of robustness (Bubeck & Sellke 2021) measured on trained networks.
 # Stages: data -> train -> lipschitz -> robustness -> aggregate. See README.md.
+from snakemake.utils import min_version
+
+# The oldest Snakemake this workflow is tested with (envs/requirements.txt pins 9.27.1): rule priorities
+# computed per job and the workflow profile's keys are recent.
+min_version("9.27")
 
 
 # A config file is a whole study: config.yaml, the default reproduction, is read only when no

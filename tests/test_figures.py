@@ -2,9 +2,11 @@
 runs, passes the figure editor's checks (robustlaw.figure_check); the checks themselves catch the
 faults they name; colours, markers and captions agree across figures."""
 
+import io
 import math
 from pathlib import Path
 
+import docutils.core
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -188,6 +190,26 @@ def test_captions_state_data_models_seeds_and_reference_lines(tables):
     chance = (runs["labels"] == "random_sign").any()
     for caption in (robust_caption, test_caption):
         assert ("chance (0.5) by construction" in caption) == chance
+
+
+def test_every_caption_is_valid_restructured_text(tables):
+    """The report renders the captions with docutils: a stray |...| is a substitution it cannot resolve."""
+    runs, fits, _, robust = tables
+    style = figure_style(runs)
+    captions = figure_captions(runs, fits, style) | robustness_captions(runs, fits, robust, style)
+    for name, caption in captions.items():
+        warnings = io.StringIO()
+        html = docutils.core.publish_string(
+            caption, writer_name="html", settings_overrides={"warning_stream": warnings, "report_level": 2}
+        ).decode()
+        assert warnings.getvalue() == "", (name, warnings.getvalue())
+        assert 'class="problematic"' not in html, name
+    assert (
+        "|f(x)| &gt; r"
+        in docutils.core.publish_string(
+            captions["robust_accuracy_vs_p"], writer_name="html", settings_overrides={"report_level": 5}
+        ).decode()
+    )
 
 
 def faulty_figure() -> plt.Figure:

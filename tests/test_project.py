@@ -112,3 +112,13 @@ def test_standalone_evaluator_names_a_broken_file(tmp_path):
     result = evaluate(path)
     assert result.returncode != 0
     assert "not-a-model.safetensors" in result.stderr
+
+
+def test_license_and_citation_agree_and_cite_the_article():
+    """A reader can reuse the code (LICENSE) and cite it and the article it measures (CITATION.cff)."""
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert citation["cff-version"] == "1.2.0" and citation["title"] and citation["authors"]
+    assert (ROOT / "LICENSE").read_text().startswith(f"{citation['license']} License")
+    assert "Universal Law of Robustness" in citation["preferred-citation"]["title"]
+    project = (ROOT / "pyproject.toml").read_text()
+    assert f'version = "{citation["version"]}"' in project

@@ -197,8 +197,9 @@ def robustness_captions(
         "they were fitted to, against p/(nd), one panel per dataset and L2 radius r "
         f"(r = {radii}; inputs have norm about 1). A point counts when sign(f) stays right under every "
         "perturbation of norm <= r. That share is bracketed: the lower edge of each band (down-triangles) is "
-        "certified, the share with |f(x)| > r times the certified upper bound of Lip(f) (on the ball of radius "
-        "||x|| + r for brackets valid on the unit ball; an infinite bound certifies nothing); the upper edge "
+        # Bars escaped: reStructuredText reads |name| as a substitution, an error in the report.
+        "certified, the share with \\|f(x)\\| > r times the certified upper bound of Lip(f) (on the ball of radius "
+        "\\|\\|x\\|\\| + r for brackets valid on the unit ball; an infinite bound certifies nothing); the upper edge "
         "(up-triangles) is the share that survives the attack of radius r (a minimum-norm boundary search, then "
         "PGD-L2; methods: robust accuracy). Medians over seeds. How to "
         "read it: the law says a fit of n noisy labels with p parameters has Lip >= sqrt(nd/p), so at small p "
