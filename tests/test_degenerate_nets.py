@@ -9,7 +9,7 @@ import scipy.optimize
 import torch
 from test_lipschitz import FAST, random_net, two_layer
 
-from robustlaw import evaluate
+from robustlaw.__main__ import main
 from robustlaw.io import save_checkpoint
 from robustlaw.lipschitz import lipschitz_bracket
 from robustlaw.lipschitz_exact import exact_two_layer_relu
@@ -69,7 +69,7 @@ def test_pruned_rows_past_k_equals_d_give_a_bracket_also_from_a_checkpoint(tmp_p
     assert_sound(lipschitz_bracket(model, FAST)["bracket"])
     checkpoint = tmp_path / "pruned.safetensors"
     save_checkpoint(checkpoint, model)
-    assert evaluate.main([str(checkpoint)]) == 0
+    assert main(["evaluate", str(checkpoint)]) == 0
     assert_sound(json.loads(capsys.readouterr().out))
 
 

@@ -122,3 +122,23 @@ def test_license_and_citation_agree_and_cite_the_article():
     assert "Universal Law of Robustness" in citation["preferred-citation"]["title"]
     project = (ROOT / "pyproject.toml").read_text()
     assert f'version = "{citation["version"]}"' in project
+
+
+def test_the_command_line_answers_help_and_version_and_names_a_missing_command():
+    """`robustlaw --help` and `robustlaw COMMAND --help` exit 0, `--version` prints the installed version,
+    and a missing or unknown command is an argparse usage error (exit 2) listing the commands."""
+    command = str(Path(sys.executable).with_name("robustlaw"))
+    run = lambda *args: subprocess.run([command, *args], capture_output=True, text=True)  # noqa: E731
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"robustlaw {pinned_project_version()}"
+    for args in (["--help"], *([name, "--help"] for name in ("evaluate", "check-config", "verify", "compare"))):
+        assert run(*args).returncode == 0, args
+    for args in ([], ["unknown"]):
+        missing = run(*args)
+        assert missing.returncode == 2 and "evaluate" in missing.stderr and "compare" in missing.stderr, args
+
+
+def pinned_project_version() -> str:
+    return next(
+        line.split('"')[1] for line in (ROOT / "pyproject.toml").read_text().splitlines() if line.startswith("version")
+    )

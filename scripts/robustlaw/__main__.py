@@ -13,6 +13,7 @@ robustlaw columns                                   the column dictionary of eve
 import argparse
 import shlex
 import sys
+from importlib.metadata import version
 
 from . import compare as comparison
 from . import evaluate
@@ -23,17 +24,15 @@ from .manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, rebuilt_output, veri
 BAR = "\\|"
 
 
-def verify(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="robustlaw verify",
-        description=f"check a results folder against {MANIFEST_NAME}, its own or a published folder's",
-    )
+def verify_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", nargs="?", default="results", help="the results folder (default: results)")
     parser.add_argument(
         "--reference",
         help=f"a folder holding the published {MANIFEST_NAME} (and {TIMINGS_MANIFEST_NAME}) to check a rerun against",
     )
-    args = parser.parse_args(argv)
+
+
+def verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     reference = args.reference or args.results
     checked = verify_results(args.results, args.reference)
     for problem in checked.problems:
@@ -60,13 +59,11 @@ def verify(argv: list[str]) -> int:
     return 1 if checked.problems else 0
 
 
-def check_config(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="robustlaw check-config",
-        description="refuse a config file Snakemake would evaluate as a template; the file is only read",
-    )
+def check_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("configs", nargs="+", help="config files to check before passing them to snakemake")
-    args = parser.parse_args(argv)
+
+
+def check_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     refused = 0
     for path in args.configs:
         try:
@@ -87,15 +84,13 @@ def repair_command(damaged: list[str]) -> str:
     return shlex.join(["snakemake", "--cores", "all", "--forcerun", *targets])
 
 
-def compare(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="robustlaw compare",
-        description="compare two results folders up to float noise (exit 1 on a real disagreement)",
-    )
+def compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", help="results folder A (or the work folder holding results/)")
     parser.add_argument("b", help="results folder B")
     parser.add_argument("--deviations", action="store_true", help="also print the largest deviation per column")
-    args = parser.parse_args(argv)
+
+
+def compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         result = comparison.compare_folders(args.a, args.b)
     except (FileNotFoundError, ValueError) as error:
@@ -123,26 +118,51 @@ def columns_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-def columns(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="robustlaw columns", description="print every table's columns as Markdown")
-    parser.parse_args(argv)
+def columns(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     sys.stdout.write(columns_markdown())
     return 0
 
 
+# name -> (what it does, its arguments, the function that runs it)
+COMMANDS = {
+    "evaluate": (
+        "the Lipschitz bracket of any checkpoint, and with --radii its robust accuracy on a dataset, as JSON",
+        evaluate.add_arguments,
+        evaluate.run,
+    ),
+    "check-config": (
+        "refuse a config file Snakemake would evaluate as a template; the file is only read",
+        check_config_arguments,
+        check_config,
+    ),
+    "verify": (
+        f"check a results folder against {MANIFEST_NAME}, its own or a published folder's",
+        verify_arguments,
+        verify,
+    ),
+    "compare": (
+        "compare two results folders up to float noise (exit 1 on a real disagreement)",
+        compare_arguments,
+        compare,
+    ),
+    "columns": ("print every table's columns as Markdown", lambda parser: None, columns),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="robustlaw", description=__doc__.split("\n\n")[0])
+    top.add_argument("--version", action="version", version=f"robustlaw {version('robustlaw')}")
+    commands = top.add_subparsers(dest="command", required=True)
+    for name, (summary, add_arguments, run) in COMMANDS.items():
+        command = commands.add_parser(name, help=summary, description=summary)
+        add_arguments(command)
+        command.set_defaults(run=run, parser=command)
+    return top
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    commands = {
-        "evaluate": evaluate.main,
-        "check-config": check_config,
-        "verify": verify,
-        "compare": compare,
-        "columns": columns,
-    }
-    if not argv or argv[0] not in commands:
-        print(__doc__, file=sys.stderr)
-        return 2
-    return commands[argv[0]](argv[1:])
+    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return args.run(args, args.parser)
 
 
 if __name__ == "__main__":

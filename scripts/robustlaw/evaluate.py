@@ -14,9 +14,8 @@ from .robustness import AttackSpec, robust_accuracy
 from .settings import lipschitz_settings, robustness_settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = robustness_settings()
-    parser = argparse.ArgumentParser(prog="robustlaw evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("checkpoint", help="a .safetensors checkpoint in the README's format")
     parser.add_argument("--dataset", help="a dataset file from results/data/ to add its points to the search")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bracket's search and the attack's restarts")
@@ -28,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--attack-steps", type=int, default=defaults["attack_steps"], help="PGD-L2 steps per restart")
     parser.add_argument("--attack-restarts", type=int, default=defaults["attack_restarts"], help="PGD-L2 restarts")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.radii and not args.dataset:
         parser.error("--radii needs --dataset: robust accuracy is measured on a dataset's points")
     if args.radii and min(args.radii) <= 0:
@@ -60,7 +61,3 @@ def main(argv: list[str] | None = None) -> int:
     json.dump(output, sys.stdout, indent=2, sort_keys=True)
     print()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
