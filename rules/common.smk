@@ -11,7 +11,10 @@ from jsonschema.exceptions import best_match
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-PACKAGE = Path(workflow.basedir) / "scripts" / "robustlaw"
+# This workflow's own folder: rules/.. (workflow.basedir is the importing workflow's when this one is
+# used as a Snakemake module).
+ROOT = Path(str(workflow.current_basedir)).parent
+PACKAGE = ROOT / "scripts" / "robustlaw"
 # The grid is built by the package's standard-library-only modules, so Snakemake's own environment
 # (under --sdm conda) needs neither numpy nor an installed package.
 sys.path.insert(0, str(PACKAGE.parent))
@@ -52,7 +55,7 @@ def validate_config(config):
         if not isinstance(cause, ValidationError):
             raise
         raise config_error(cause) from None
-    schema = yaml.safe_load((Path(workflow.basedir) / "schemas" / "config.schema.yaml").read_text())
+    schema = yaml.safe_load((ROOT / "schemas" / "config.schema.yaml").read_text())
     error = best_match(StrictValidator(schema).iter_errors(config))
     if error is not None:
         raise config_error(error)

@@ -1,11 +1,12 @@
 """The workflow end to end on a tiny config, in temporary directories, through the snakemake CLI."""
 
 import shutil
+import subprocess
 
 import pandas as pd
 import pyarrow.parquet as pq
 import yaml
-from helpers import TINY, planned_jobs, snakemake
+from helpers import HANG_S, SNAKEMAKE, TINY, planned_jobs, run_environment, snakemake
 
 from robustlaw.aggregate import COLUMNS
 from robustlaw.columns import LOCAL_SLOPE_COLUMNS, ROBUSTNESS_COLUMNS
@@ -191,6 +192,25 @@ def test_editing_config_checks_figure_names_or_column_descriptions_refits_and_re
             module.write_text(source)
     assert jobs["figures"] == 1  # the renamed figure is a new output: the edits took effect
     assert set(jobs) <= set(SUMMARY_STAGES), jobs
+
+
+def test_the_workflow_runs_as_a_snakemake_module_of_another(workflow, finished_run, tmp_path):
+    """A study that imports this workflow with `module` (its rules renamed) makes the same tables as the
+    workflow run on its own: the module finds its schema and package beside its own Snakefile."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "config.yaml").write_text(yaml.safe_dump(TINY))
+    (host / "Snakefile").write_text(
+        'configfile: "config.yaml"\n\n\n'
+        f'module robustlaw:\n    snakefile:\n        "{workflow / "Snakefile"}"\n    config:\n        config\n\n\n'
+        "use rule * from robustlaw as robustlaw_*\n"
+    )
+    command = [SNAKEMAKE, "-s", str(host / "Snakefile"), "--directory", str(host), "--cores", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=HANG_S, env=run_environment(workflow))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for table in ("runs.parquet", "robustness.parquet"):
+        ours = pd.read_parquet(host / "results" / table)
+        assert ours.equals(pd.read_parquet(finished_run / "results" / table)), table
 
 
 def test_editing_the_attack_reruns_robustness_only(workflow, finished_run, tmp_path):
