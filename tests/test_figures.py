@@ -200,14 +200,14 @@ def test_every_caption_is_valid_restructured_text(tables):
     for name, caption in captions.items():
         warnings = io.StringIO()
         html = docutils.core.publish_string(
-            caption, writer_name="html", settings_overrides={"warning_stream": warnings, "report_level": 2}
+            caption, writer="html", settings_overrides={"warning_stream": warnings, "report_level": 2}
         ).decode()
         assert warnings.getvalue() == "", (name, warnings.getvalue())
         assert 'class="problematic"' not in html, name
     assert (
         "|f(x)| &gt; r"
         in docutils.core.publish_string(
-            captions["robust_accuracy_vs_p"], writer_name="html", settings_overrides={"report_level": 5}
+            captions["robust_accuracy_vs_p"], writer="html", settings_overrides={"report_level": 5}
         ).decode()
     )
 
