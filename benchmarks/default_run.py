@@ -1,24 +1,24 @@
-"""Wall and CPU time of the default reproduction, cold, against the last commit with the warm worker and
-against the naive baseline, all measured in one run.
+"""Wall and CPU time of the default reproduction, cold, against another commit and the naive baseline.
 
-Runs `snakemake --cores N` on config.yaml in a fresh folder with this checkout, then the same with the
-last commit that ran every step in a warm fork server (--worker-commit, checked out in a temporary git
-worktree and imported through PYTHONPATH), then benchmarks/naive_baseline.py (the same grid, trainers,
-estimators and results, one Python process per model: each seed of each configuration) as a plain loop
-and N processes at a time. For each it prints the wall time, the CPU time summed over every process
-involved (a server left behind included), and the share of that CPU spent outside the models' own
-work (training, closed-form fits and brackets, as timings.tsv gives them: interpreter start, imports,
-data, tables, figures, Snakemake); then the ratios, and whether runs.parquet holds the same data
-(its metadata names the commit, so the bytes differ across commits). Last, the training throughput of
-the pipeline's models of width >= 256 in GFLOP/s, counting 6 n p FLOPs per full-batch step (and the
-FLOPs torch's profiler counts in one such step), next to torch's matmul peak on one thread.
+All measured in one run.
+
+Runs `snakemake --cores N` on config.yaml in a fresh folder with this checkout, then, with --against,
+the same with another commit's code (checked out in a temporary git worktree, its package first on
+PYTHONPATH), then benchmarks/naive_baseline.py (the same grid, trainers, estimators and results, one
+Python process per model: each seed of each configuration) as a plain loop and N processes at a time.
+For each it prints the wall time, the CPU time summed over every process involved, and the share of that
+CPU spent outside the models' own work (training, closed-form fits and brackets, as timings.tsv gives
+them: interpreter start, imports, data, tables, figures, Snakemake); then the ratios, and whether
+runs.parquet holds the same data (its metadata names the commit, so the bytes differ across commits).
+Last, the training throughput of the pipeline's models of width >= 256 in GFLOP/s, counting 6 n p FLOPs
+per full-batch step (and the FLOPs torch's profiler counts in one such step), next to torch's matmul
+peak on one thread.
 
     .venv/bin/python benchmarks/default_run.py [--cores 2] [--configfile config.yaml]
-        [--worker-commit 3c2b183] [--baseline-jobs 1 2]
+        [--against COMMIT] [--baseline-jobs 1 2]
 """
 
 import argparse
-import ctypes
 import json
 import os
 import resource
@@ -40,10 +40,7 @@ from robustlaw.train import TrainSpec, make_penalty
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PR_SET_CHILD_SUBREAPER = 36
 MIN_WIDTH = 256
-# The last commit whose rule scripts handed their jobs to a warm fork server (robustlaw.worker).
-WORKER_COMMIT = "3c2b183"
 
 
 @dataclass(frozen=True)
@@ -55,14 +52,6 @@ class Measured:
     @property
     def overhead_share(self) -> float:
         return 1 - self.work_s / self.cpu_s
-
-
-def adopt_orphans() -> None:
-    """Become the parent of any process our children leave behind (the old commit's worker server),
-    so its CPU time is counted when we wait for it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
 def children_cpu_s() -> float:
@@ -82,12 +71,6 @@ def measure(command: list[str], workdir: Path, environment: dict[str, str] | Non
     start = time.perf_counter()
     subprocess.run(command, check=True, env=dict(os.environ, **(environment or {})), cwd=workdir)
     wall = time.perf_counter() - start
-    # A server the command left behind, once it exits by itself (the worker's idle time, as a user has it).
-    while True:
-        try:
-            os.wait4(-1, 0)
-        except ChildProcessError:
-            break
     return Measured(wall, children_cpu_s() - cpu_before, models_work_s(workdir / "results"))
 
 
@@ -157,18 +140,19 @@ def report(name: str, measured: Measured) -> None:
     print(f"  models' own work {measured.work_s:.1f} s; outside it: {measured.overhead_share:.1%} of CPU")
 
 
-def worker_arm(commit: str, configfile: Path, cores: int, scratch: Path) -> Measured:
-    """The default run with `commit`'s code (its Snakefile, profile and package), in a fresh folder."""
-    tree = scratch / "worker-tree"
+def commit_arm(commit: str, configfile: Path, cores: int, scratch: Path) -> Measured:
+    """The default run with `commit`'s code (its Snakefile, profile and package), in a fresh folder
+    (scratch/other). Commits up to 3c2b183 ran their steps in a warm fork server that outlived the run:
+    its CPU time after the run is not counted here."""
+    tree = scratch / "other-tree"
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), commit], check=True)
     try:
-        workdir = scratch / "worker"
+        workdir = scratch / "other"
         workdir.mkdir()
         command = [str(Path(sys.executable).with_name("snakemake")), "-s", str(tree / "Snakefile")]
         command += ["--configfile", str(configfile), "--cores", str(cores), "--quiet", "all"]
-        # That commit's package first on the path, ahead of this checkout's installed one; a fresh
-        # server folder, so the run starts cold.
-        environment = {"PYTHONPATH": str(tree / "scripts"), "XDG_RUNTIME_DIR": str(workdir)}
+        # That commit's package first on the path, ahead of this checkout's installed one.
+        environment = {"PYTHONPATH": str(tree / "scripts")}
         return measure(command, workdir, environment)
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True)
@@ -178,11 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=ROOT / "config.yaml")
-    parser.add_argument(
-        "--worker-commit",
-        default=WORKER_COMMIT,
-        help=f"the commit to compare with (default {WORKER_COMMIT}, the last with the warm worker; '' skips it)",
-    )
+    parser.add_argument("--against", metavar="COMMIT", help="another commit to measure the same way (default: none)")
     parser.add_argument(
         "--baseline-jobs",
         type=int,
@@ -190,7 +170,6 @@ def main() -> None:
         help="processes at a time for the naive baseline, one run per value (default: 1 and --cores; none: skip)",
     )
     args = parser.parse_args()
-    adopt_orphans()
     configfile = args.configfile.resolve()
     peak_one, peak_all = matmul_peak_gflops(1), matmul_peak_gflops(args.cores)
     print(f"config: {configfile}; cores: {args.cores}")
@@ -206,12 +185,12 @@ def main() -> None:
         report("pipeline (snakemake --cores), every job in its own process", ours)
         ours_table = ours_dir / "results" / "runs.parquet"
         throughput = training_throughput(ours_dir / "results", peak_one)
-        if args.worker_commit:
-            worker = worker_arm(args.worker_commit, configfile, args.cores, Path(scratch))
-            report(f"commit {args.worker_commit}, steps forked from the warm worker", worker)
-            worker_table = Path(scratch, "worker", "results", "runs.parquet")
-            print(f"  runs.parquet holds the same data: {same_data(ours_table, worker_table)}")
-            print(f"  this checkout / worker commit wall time: {ours.wall_s / worker.wall_s:.3f}")
+        if args.against:
+            other = commit_arm(args.against, configfile, args.cores, Path(scratch))
+            report(f"commit {args.against}", other)
+            other_table = Path(scratch, "other", "results", "runs.parquet")
+            print(f"  runs.parquet holds the same data: {same_data(ours_table, other_table)}")
+            print(f"  this checkout / commit {args.against} wall time: {ours.wall_s / other.wall_s:.3f}")
         for jobs in [1, args.cores] if args.baseline_jobs is None else args.baseline_jobs:
             baseline_dir = Path(scratch, f"baseline-{jobs}")
             baseline_dir.mkdir()
