@@ -213,6 +213,22 @@ def test_the_workflow_runs_as_a_snakemake_module_of_another(workflow, finished_r
         assert ours.equals(pd.read_parquet(finished_run / "results" / table)), table
 
 
+def test_a_users_own_profile_sets_the_cores(workflow, finished_run, tmp_path):
+    """The workflow's default profile overrides a user's --profile key by key, so it must leave cores to them."""
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished_run, workdir, symlinks=True)
+    profile = tmp_path / "mine"
+    profile.mkdir()
+    (profile / "config.yaml").write_text("cores: 3\n")  # neither this machine's count nor the default 1
+    command = [SNAKEMAKE, "-s", str(workflow / "Snakefile"), "--directory", str(workdir)]
+    command += ["--configfile", str(workdir / "config.yaml"), "--profile", str(profile)]
+    command += ["--forcerun", "manifest", "--until", "manifest"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=HANG_S, env=run_environment(workflow))
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = max((workdir / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda path: path.stat().st_mtime)
+    assert "Provided cores: 3\n" in log.read_text()
+
+
 def test_editing_the_attack_reruns_robustness_only(workflow, finished_run, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(finished_run, workdir, symlinks=True)
