@@ -1,5 +1,6 @@
 """The workflow end to end on a tiny config, in temporary directories, through the snakemake CLI."""
 
+import json
 import shutil
 import subprocess
 
@@ -8,6 +9,7 @@ import pyarrow.parquet as pq
 import yaml
 from helpers import HANG_S, SNAKEMAKE, TINY, planned_jobs, run_environment, snakemake
 
+from robustlaw.__main__ import main
 from robustlaw.aggregate import COLUMNS
 from robustlaw.columns import LOCAL_SLOPE_COLUMNS, ROBUSTNESS_COLUMNS
 from robustlaw.files import read_json
@@ -250,3 +252,24 @@ def test_report_bundles_the_figures(workflow, finished_run):
     assert all(f"{figure}.png" in report for figure in FIGURE_NAMES)
     # The captions the figures step wrote from the run's tables, not static text.
     assert "data floor L_sep" in report and "sphere-n32-d8-sign-s0" in report and "colour-blind" in report
+
+
+def test_evaluate_with_the_runs_results_folder_gives_the_numbers_the_run_recorded(finished_run, capsys):
+    """`robustlaw evaluate CHECKPOINT --results RESULTS` takes the run's settings, seeds and dataset: its bracket
+    is runs.parquet's and its robust accuracies robustness.parquet's, to the bit."""
+    results = finished_run / "results"
+    runs = pd.read_parquet(results / "runs.parquet")
+    robustness = pd.read_parquet(results / "robustness.parquet")
+    for _, run in runs.groupby("trainer").head(1).iterrows():  # a trained model of each trainer, a control
+        checkpoint = (
+            results / "models" / run["dataset"] / run["trainer"] / run["model"] / f"seed{run['seed']}.safetensors"
+        )
+        assert main(["evaluate", str(checkpoint), "--results", str(results)]) == 0
+        output = json.loads(capsys.readouterr().out)
+        assert (output["lip_upper"], output["lip_lower"]) == (run["lip_upper"], run["lip_lower"])
+        keys = ["dataset", "model", "trainer", "seed"]
+        recorded = robustness.merge(run[keys].to_frame().T.astype(robustness[keys].dtypes), on=keys)
+        ours = pd.DataFrame(output["robustness"])
+        assert len(ours) == len(recorded) > 0
+        for column in ("split", "radius", "clean_accuracy", "certified_accuracy", "attacked_accuracy"):
+            assert list(ours[column]) == list(recorded[column]), column
