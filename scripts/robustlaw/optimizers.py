@@ -18,18 +18,35 @@ EPS = 1e-8
 
 
 @dataclass
-class Adam:
-    """torch.optim.Adam(parameters, lr=learning_rate, foreach=foreach) with its other defaults."""
+class FunctionalOptimizer:
+    """What Adam and SGD share: the parameters (a list, as the functional forms take them), the step size,
+    foreach (None: torch's default for the device), and zero_grad's set-to-None."""
 
     parameters: list[torch.Tensor]
     learning_rate: float
     foreach: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.parameters = list(self.parameters)
+
+    def zero_grad(self) -> None:
+        for parameter in self.parameters:
+            parameter.grad = None
+
+    def gradients(self) -> list[torch.Tensor]:
+        return [parameter.grad for parameter in self.parameters]
+
+
+@dataclass
+class Adam(FunctionalOptimizer):
+    """torch.optim.Adam(parameters, lr=learning_rate, foreach=foreach) with its other defaults."""
+
     first_moments: list[torch.Tensor] = field(init=False)
     second_moments: list[torch.Tensor] = field(init=False)
     step_counts: list[torch.Tensor] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.parameters = list(self.parameters)
+        super().__post_init__()
         self.first_moments = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.parameters]
         self.second_moments = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.parameters]
         # Where the class keeps its step counts: on the CPU whatever the parameters' device, in float64
@@ -37,15 +54,11 @@ class Adam:
         count_type = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
         self.step_counts = [torch.tensor(0.0, dtype=count_type) for _ in self.parameters]
 
-    def zero_grad(self) -> None:
-        for parameter in self.parameters:
-            parameter.grad = None
-
     def step(self) -> None:
         with torch.no_grad():
             adam(
                 self.parameters,
-                [parameter.grad for parameter in self.parameters],
+                self.gradients(),
                 self.first_moments,
                 self.second_moments,
                 [],
@@ -62,25 +75,14 @@ class Adam:
 
 
 @dataclass
-class SGD:
+class SGD(FunctionalOptimizer):
     """torch.optim.SGD(parameters, lr=learning_rate, foreach=foreach) with its other defaults (no momentum)."""
-
-    parameters: list[torch.Tensor]
-    learning_rate: float
-    foreach: bool | None = None
-
-    def __post_init__(self) -> None:
-        self.parameters = list(self.parameters)
-
-    def zero_grad(self) -> None:
-        for parameter in self.parameters:
-            parameter.grad = None
 
     def step(self) -> None:
         with torch.no_grad():
             sgd(
                 self.parameters,
-                [parameter.grad for parameter in self.parameters],
+                self.gradients(),
                 [None] * len(self.parameters),
                 foreach=self.foreach,
                 weight_decay=0.0,
