@@ -22,15 +22,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from library_attacks import library_best_accuracy  # noqa: E402
 
-from robustlaw.io import DATASET_ARRAYS, load_checkpoint, load_dataset  # noqa: E402
-from robustlaw.robustness import AttackSpec, label_signs, robust_accuracy  # noqa: E402
+from robustlaw.results.safetensor_files import DATASET_ARRAYS, load_checkpoint, load_dataset  # noqa: E402
+from robustlaw.robustness.attack import AttackSpec, label_signs, robust_accuracy  # noqa: E402
 from robustlaw.settings import robustness_settings  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", type=Path, default=Path("results"))
-    parser.add_argument("--trainers", nargs="+", help="only these trainers' series (default: every series)")
+    parser.add_argument("--trainers", nargs="+", help="only these trainers' sweeps (default: every sweep)")
     parser.add_argument("--radii", type=float, nargs="+", default=robustness_settings()["radii"])
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -15,8 +15,8 @@ import time
 
 import torch
 
-from robustlaw.io import load_checkpoint, load_dataset
-from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
+from robustlaw.lipschitz.bracket import BracketSpec, lipschitz_bracket
+from robustlaw.results.safetensor_files import load_checkpoint, load_dataset
 from robustlaw.runtime import configure_torch
 from robustlaw.seeding import stable_seed
 from robustlaw.settings import lipschitz_settings

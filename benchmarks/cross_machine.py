@@ -31,8 +31,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from robustlaw.compare import compare_folders, report  # noqa: E402
-from robustlaw.provenance import read_provenance  # noqa: E402
+from robustlaw.results.compare import compare_folders, report  # noqa: E402
+from robustlaw.results.provenance import read_provenance  # noqa: E402
 
 GENERIC = {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "OPENBLAS_CORETYPE": "Prescott"}
 VARIANTS: dict[str, tuple[dict[str, str], dict]] = {

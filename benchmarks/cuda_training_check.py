@@ -13,13 +13,13 @@ from pathlib import Path
 
 import torch
 
-from robustlaw.data import DatasetSpec, generate_dataset
-from robustlaw.io import load_checkpoint, save_checkpoint
-from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
-from robustlaw.models import MLP
+from robustlaw.data.synthetic import DatasetSpec, generate_dataset
+from robustlaw.lipschitz.bracket import BracketSpec, lipschitz_bracket
+from robustlaw.results.safetensor_files import load_checkpoint, save_checkpoint
 from robustlaw.seeding import torch_generator
 from robustlaw.settings import lipschitz_settings, trainer_settings
-from robustlaw.train import TrainSpec, train_full_batch
+from robustlaw.training.fit import TrainSpec, train_full_batch
+from robustlaw.training.models import MLP
 
 METHODS = ("plain", "weight_decay", "gradient_penalty", "adversarial")
 

@@ -1,12 +1,10 @@
-"""Wall and CPU time of the default reproduction, cold, against another commit and the naive baseline.
+"""Wall and CPU time of the default reproduction, cold, against another commit.
 
 All measured in one run.
 
 Runs `snakemake --cores N` on config.yaml in a fresh folder with this checkout, then, with --against,
 the same with another commit's code (checked out in a temporary git worktree, its package first on
-PYTHONPATH), then benchmarks/naive_baseline.py (the same grid, trainers, estimators and results, one
-Python process per model: each seed of each configuration) as a plain loop and N processes at a time.
-For each it prints the wall time, the CPU time summed over every process involved, and the share of that
+PYTHONPATH). For each it prints the wall time, the CPU time summed over every process involved, and the share of that
 CPU spent outside the models' own work (training, closed-form fits and brackets, as timings.tsv gives
 them: interpreter start, imports, data, tables, figures, Snakemake); then the ratios, and whether
 runs.parquet holds the same data (its metadata names the commit, so the bytes differ across commits).
@@ -15,7 +13,7 @@ per full-batch step (and the FLOPs torch's profiler counts in one such step), ne
 peak on one thread.
 
     .venv/bin/python benchmarks/default_run.py [--cores 2] [--configfile config.yaml]
-        [--against COMMIT] [--baseline-jobs 1 2]
+        [--against COMMIT]
 """
 
 import argparse
@@ -34,9 +32,9 @@ import pyarrow.parquet as pq
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from robustlaw.models import MLP
 from robustlaw.settings import trainer_settings
-from robustlaw.train import TrainSpec, make_penalty
+from robustlaw.training.fit import TrainSpec, make_penalty
+from robustlaw.training.models import MLP
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,12 +161,6 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=ROOT / "config.yaml")
     parser.add_argument("--against", metavar="COMMIT", help="another commit to measure the same way (default: none)")
-    parser.add_argument(
-        "--baseline-jobs",
-        type=int,
-        nargs="*",
-        help="processes at a time for the naive baseline, one run per value (default: 1 and --cores; none: skip)",
-    )
     args = parser.parse_args()
     configfile = args.configfile.resolve()
     peak_one, peak_all = matmul_peak_gflops(1), matmul_peak_gflops(args.cores)
@@ -191,16 +183,6 @@ def main() -> None:
             other_table = Path(scratch, "other", "results", "runs.parquet")
             print(f"  runs.parquet holds the same data: {same_data(ours_table, other_table)}")
             print(f"  this checkout / commit {args.against} wall time: {ours.wall_s / other.wall_s:.3f}")
-        for jobs in [1, args.cores] if args.baseline_jobs is None else args.baseline_jobs:
-            baseline_dir = Path(scratch, f"baseline-{jobs}")
-            baseline_dir.mkdir()
-            baseline_command = [sys.executable, str(ROOT / "benchmarks" / "naive_baseline.py")]
-            baseline = measure([*baseline_command, "--configfile", str(configfile), "--jobs", str(jobs)], baseline_dir)
-            report(f"naive baseline, one python process per model, {jobs} at a time", baseline)
-            same = ours_table.read_bytes() == (baseline_dir / "results" / "runs.parquet").read_bytes()
-            print(f"  runs.parquet byte-identical to the pipeline's: {same}")
-            speedup = baseline.wall_s / ours.wall_s
-            print(f"  pipeline / baseline wall time: {ours.wall_s / baseline.wall_s:.3f} ({speedup:.2f}x faster)")
     print(f"training throughput, widths >= {MIN_WIDTH} (one thread per job; % of the 1-thread peak):")
     with pd.option_context("display.width", 200, "display.float_format", "{:.3g}".format):
         print(throughput.to_string(index=False))

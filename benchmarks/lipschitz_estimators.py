@@ -28,16 +28,16 @@ import time
 
 import torch
 
-from robustlaw.controls import random_features_interpolator
-from robustlaw.data import DatasetSpec, generate_dataset
-from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
-from robustlaw.lipschitz_exact import exact_two_layer_relu_vertices, pattern_gram
-from robustlaw.lipschitz_lower import local_pattern_search
-from robustlaw.models import MLP
+from robustlaw.data.synthetic import DatasetSpec, generate_dataset
+from robustlaw.lipschitz.bracket import BracketSpec, lipschitz_bracket
+from robustlaw.lipschitz.exact import exact_two_layer_relu_vertices, pattern_gram
+from robustlaw.lipschitz.lower import local_pattern_search
 from robustlaw.runtime import configure_torch
 from robustlaw.seeding import torch_generator
 from robustlaw.settings import lipschitz_settings, trainer_settings
-from robustlaw.train import TrainSpec, train_full_batch
+from robustlaw.training.controls import random_features_interpolator
+from robustlaw.training.fit import TrainSpec, train_full_batch
+from robustlaw.training.models import MLP
 
 TIMED = ("spectral_product", "liplt", "lipsdp", "branch_and_bound", "search", "pattern_pursuit", "training_secant")
 

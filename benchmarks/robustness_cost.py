@@ -1,10 +1,10 @@
 """What the robustness step costs next to training and bracketing, and whether its attack has converged, on a
 finished run's results.
 
-Per (dataset, trainer) series it prints the seconds per model of training, of the Lipschitz bracket (all
+Per (dataset, trainer) sweep it prints the seconds per model of training, of the Lipschitz bracket (all
 its methods) and of the robustness step (certified and attacked accuracy at every radius, both splits),
 from results/timings.tsv, and the robustness step's share of the three. Then, for the `--check` largest
-models of each series, it runs the attack again with twice the steps and twice the restarts of the run's
+models of each sweep, it runs the attack again with twice the steps and twice the restarts of the run's
 config and prints the largest change in attacked accuracy over every split and radius: 0 means more
 attack would not change the table.
 
@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 import torch
 
 from robustlaw.files import read_json
-from robustlaw.io import DATASET_ARRAYS, load_checkpoint, load_dataset
-from robustlaw.paths import BRACKET_FOLDER, MODEL_FOLDER, run_file
-from robustlaw.robustness import AttackSpec, robust_accuracy
+from robustlaw.results.paths import BRACKET_FOLDER, MODEL_FOLDER, run_file
+from robustlaw.results.safetensor_files import DATASET_ARRAYS, load_checkpoint, load_dataset
+from robustlaw.robustness.attack import AttackSpec, robust_accuracy
 from robustlaw.runtime import configure_torch
 from robustlaw.seeding import stable_seed
 
@@ -31,7 +31,7 @@ IDS = ["dataset", "model", "trainer", "seed"]
 
 
 def cost_table(timings: pd.DataFrame) -> pd.DataFrame:
-    """Median and largest seconds per model of each step, per series, and robustness's share of their sum."""
+    """Median and largest seconds per model of each step, per sweep, and robustness's share of their sum."""
 
     def column(name: str) -> pd.Series:
         return timings[name].fillna(0) if name in timings else pd.Series(0.0, index=timings.index)
@@ -58,7 +58,7 @@ def cost_table(timings: pd.DataFrame) -> pd.DataFrame:
 
 def convergence(results: Path, runs: pd.DataFrame, settings: dict, check: int) -> pd.DataFrame:
     """The largest change of attacked accuracy when the attack doubles its steps and restarts, for the
-    `check` widest models of each series (their first seed)."""
+    `check` widest models of each sweep (their first seed)."""
     rows = []
     chosen = (
         runs.sort_values("p")
@@ -98,7 +98,7 @@ def convergence(results: Path, runs: pd.DataFrame, settings: dict, check: int) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", default="results", help="a finished run's results folder")
-    parser.add_argument("--check", type=int, default=2, help="models per series whose attack is checked (0: none)")
+    parser.add_argument("--check", type=int, default=2, help="models per sweep whose attack is checked (0: none)")
     args = parser.parse_args()
     configure_torch(1)
     results = Path(args.results)

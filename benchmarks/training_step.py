@@ -16,10 +16,10 @@ import time
 
 import torch
 
-from robustlaw.models import MLP
 from robustlaw.runtime import configure_torch
 from robustlaw.settings import trainer_settings
-from robustlaw.train import TrainSpec, train_full_batch
+from robustlaw.training.fit import TrainSpec, train_full_batch
+from robustlaw.training.models import MLP
 
 
 def seconds_per_step(width: int, n: int, d: int, steps: int, method: str) -> float:

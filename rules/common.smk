@@ -18,7 +18,9 @@ PACKAGE = ROOT / "scripts" / "robustlaw"
 # The grid is built by the package's standard-library-only modules, so Snakemake's own environment
 # (under --sdm conda) needs neither numpy nor an installed package.
 sys.path.insert(0, str(PACKAGE.parent))
-from robustlaw import grid, paths, sources
+from robustlaw import grid
+from robustlaw.data import sources
+from robustlaw.results import paths
 from robustlaw.grid import ConfigError
 
 
@@ -102,7 +104,7 @@ def exact_pattern(names):
 
 NETWORK_IDS = exact_pattern(name for name, spec in MODELS.items() if spec["family"] == "mlp")
 TRAINER_IDS = "|".join(TRAINERS) or "(?!)"
-SERIES_IDS = "|".join([*TRAINERS, CLOSED_FORM])
+SWEEP_IDS = "|".join([*TRAINERS, CLOSED_FORM])
 
 
 wildcard_constraints:
@@ -128,38 +130,45 @@ def submission_group(name):
     return lambda wildcards: None if workflow.local_exec else name
 
 
-def package_modules(step):
-    """The package files rule step `step` (robustlaw/steps/<step>.py) imports, followed through the
-    package's relative imports (`from .x import y`, `from . import x`, inside functions too).
+def package_modules(rule):
+    """The package modules that rule `rule`'s job code (scripts/<rule>.py) imports, followed through
+    the package (`from robustlaw.a.b import c`, `from robustlaw.a import b`, `import robustlaw.a.b`,
+    inside functions too), with the sub-packages' __init__ files that importing them runs.
 
     Snakemake does not track modules imported by scripts; listing them as inputs makes an edit
     to any of them rerun exactly the rules that use it.
     """
 
     def module(parts):
-        """A module's name in the package: 'a/b' for a/b.py, 'a/b/__init__' for the package a/b, None for
-        neither (a name that `from . import` takes from the package itself)."""
-        name = str(PurePosixPath(*parts)) if parts else ""
-        if name and (PACKAGE / f"{name}.py").is_file():
-            return name
-        return f"{name}/__init__".lstrip("/") if (PACKAGE / name).is_dir() else None
+        """A module's file in the package: a/b.py, or a/b/__init__.py for the package a/b; None for
+        neither (a name that `from robustlaw.a import b` takes from inside a/__init__.py)."""
+        path = PACKAGE.joinpath(*parts)
+        if path.with_suffix(".py").is_file():
+            return path.with_suffix(".py")
+        return path / "__init__.py" if path.is_dir() else None
 
-    pending, found = [f"steps/{step}"], {"__init__"}
+    def imported(tree):
+        """Each module path ('robustlaw', 'a', 'b') a parsed file names, as name parts below robustlaw."""
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name.split(".") for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                base = node.module.split(".")
+                names = [base, *([*base, alias.name] for alias in node.names)]
+            yield from (parts[1:] for parts in names if parts[0] == "robustlaw")
+
+    pending, found = [ROOT / "scripts" / f"{rule}.py"], set()
     while pending:
-        name = pending.pop()
-        if name in found:
+        path = pending.pop()
+        if path in found:
             continue
-        found.add(name)
-        package = name.split("/")[:-1]
-        for node in ast.walk(ast.parse((PACKAGE / f"{name}.py").read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                base = package[: len(package) + 1 - node.level]
-                if node.module:
-                    names = [module([*base, *node.module.split(".")])]
-                else:
-                    names = [module(base), *(module([*base, alias.name]) for alias in node.names)]
-                pending += [name for name in names if name is not None]
-    return sorted(str(PACKAGE / f"{name}.py") for name in found)
+        found.add(path)
+        for parts in imported(ast.parse(path.read_text())):
+            # Importing robustlaw.a.b runs robustlaw/__init__.py and robustlaw/a/__init__.py first.
+            for length in range(len(parts) + 1):
+                pending += [found_at for found_at in [module(parts[:length])] if found_at is not None]
+    return sorted(str(path) for path in found if path.is_relative_to(PACKAGE))
 
 
 def data_settings(dataset):
@@ -167,15 +176,15 @@ def data_settings(dataset):
 
 
 def training_priority(wildcards):
-    """Wider nets train first: their jobs take longest (a step's cost grows with p), and a series' brackets
+    """Wider nets train first: their jobs take longest (a step's cost grows with p), and a sweep's brackets
     wait for its last training, so one started last would hold them up while the other core idles."""
     return MODELS[wildcards.model]["width"]
 
 
-# A series' jobs (the controls' fit, every series' brackets and robustness) run as soon as their inputs
+# A sweep's jobs (the controls' fit, every sweep's brackets and robustness) run as soon as their inputs
 # exist, ahead of trainings still waiting: each is one long single-threaded job on the way to the
 # final tables.
-SERIES_PRIORITY = 1_000_000
+SWEEP_PRIORITY = 1_000_000
 
 
 def configuration_seeds(wildcards):
@@ -183,17 +192,17 @@ def configuration_seeds(wildcards):
     return SEEDS[wildcards.dataset, wildcards.model, wildcards.trainer]
 
 
-def series_configurations(wildcards):
-    """The models of a (dataset, trainer) series, each with its seeds and spec, for the job that fits
-    (closed-form controls) or brackets the whole series."""
+def sweep_configurations(wildcards):
+    """The models of a (dataset, trainer) sweep, each with its seeds and spec, for the job that fits
+    (closed-form controls) or brackets the whole sweep."""
     trainer = wildcards.get("trainer", CLOSED_FORM)
-    entries = paths.series_configurations(CONFIGURATIONS, wildcards.dataset, trainer)
+    entries = paths.sweep_configurations(CONFIGURATIONS, wildcards.dataset, trainer)
     return [dict(model=entry["model"], seeds=entry["seeds"], spec=MODELS[entry["model"]]) for entry in entries]
 
 
-def series_model_folders(wildcards):
-    """What a series' bracketing job reads: each trained model's folder, or the controls' one folder."""
+def sweep_model_folders(wildcards):
+    """What a sweep's bracketing job reads: each trained model's folder, or the controls' one folder."""
     if wildcards.trainer == CLOSED_FORM:
-        return [paths.SERIES_MODEL_FOLDER.format(**wildcards)]
-    entries = paths.series_configurations(CONFIGURATIONS, wildcards.dataset, wildcards.trainer)
+        return [paths.SWEEP_MODEL_FOLDER.format(**wildcards)]
+    entries = paths.sweep_configurations(CONFIGURATIONS, wildcards.dataset, wildcards.trainer)
     return paths.configuration_folders(entries, paths.MODEL_FOLDER)

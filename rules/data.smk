@@ -28,8 +28,8 @@ rule data_floor:
         "results/logs/data_floor/{dataset}.log",
     benchmark:
         "results/benchmarks/data_floor/{dataset}.tsv"
-    # Quick, and the tables wait for it: ahead of the trainings, like a series' jobs.
-    priority: SERIES_PRIORITY
+    # Quick, and the tables wait for it: ahead of the trainings, like a sweep's jobs.
+    priority: SWEEP_PRIORITY
     conda:
         "../envs/robustlaw.yaml"
     resources:

@@ -1,9 +1,9 @@
-# One job per (dataset, trainer) series: the brackets of every model and seed of the series, one file per
-# seed. Bracketing is cheap next to training, so a series shares one process; an edited estimator module
-# re-brackets every series and retrains nothing.
+# One job per (dataset, trainer) sweep: the brackets of every model and seed of the sweep, one file per
+# seed. Bracketing is cheap next to training, so a sweep shares one process; an edited estimator module
+# re-brackets every sweep and retrains nothing.
 rule lipschitz:
     input:
-        models=series_model_folders,
+        models=sweep_model_folders,
         data="results/data/{dataset}.safetensors",
         code=package_modules("lipschitz"),
     output:
@@ -14,8 +14,8 @@ rule lipschitz:
     benchmark:
         "results/benchmarks/lipschitz/{dataset}/{trainer}.tsv"
     wildcard_constraints:
-        trainer=SERIES_IDS,
-    priority: SERIES_PRIORITY
+        trainer=SWEEP_IDS,
+    priority: SWEEP_PRIORITY
     conda:
         "../envs/robustlaw.yaml"
     threads: 1
@@ -23,8 +23,8 @@ rule lipschitz:
         mem_mb=per_attempt(4000),
         runtime=per_attempt(120),
     params:
-        models=paths.SERIES_MODEL_FOLDER,
-        configurations=series_configurations,
+        models=paths.SWEEP_MODEL_FOLDER,
+        configurations=sweep_configurations,
         settings=config["lipschitz"],
     script:
         "../scripts/lipschitz.py"

@@ -2,26 +2,26 @@ ROBUSTNESS_FOLDERS = paths.robustness_folders(CONFIGURATIONS)
 ROBUSTNESS_RECORDS = paths.run_files(CONFIGURATIONS, paths.ROBUSTNESS_FOLDER, ".json")
 
 
-# One job per (dataset, trainer) series, as for the brackets it reads: robust accuracy costs a few
-# attack steps per point, cheap next to training, so a series shares one process. An edited attack
-# re-evaluates every series and neither retrains nor re-brackets anything. With `gpu: true` the attacks
+# One job per (dataset, trainer) sweep, as for the brackets it reads: robust accuracy costs a few
+# attack steps per point, cheap next to training, so a sweep shares one process. An edited attack
+# re-evaluates every sweep and neither retrains nor re-brackets anything. With `gpu: true` the attacks
 # run on the GPU, as the trainings do: at paper scale they are matrix products of the size of training's.
 rule robustness:
     input:
-        models=series_model_folders,
-        brackets=paths.SERIES_BRACKET_FOLDER,
+        models=sweep_model_folders,
+        brackets=paths.SWEEP_BRACKET_FOLDER,
         data="results/data/{dataset}.safetensors",
         code=package_modules("robustness"),
     output:
-        robustness=directory(paths.SERIES_ROBUSTNESS_FOLDER),
+        robustness=directory(paths.SWEEP_ROBUSTNESS_FOLDER),
         timings="results/timings/robustness/{dataset}/{trainer}.tsv",
     log:
         "results/logs/robustness/{dataset}/{trainer}.log",
     benchmark:
         "results/benchmarks/robustness/{dataset}/{trainer}.tsv"
     wildcard_constraints:
-        trainer=SERIES_IDS,
-    priority: SERIES_PRIORITY
+        trainer=SWEEP_IDS,
+    priority: SWEEP_PRIORITY
     conda:
         "../envs/robustlaw.yaml"
     threads: 1
@@ -31,8 +31,8 @@ rule robustness:
         gpu=1 if config["gpu"] else 0,
     params:
         device="cuda" if config["gpu"] else "cpu",
-        models=paths.SERIES_MODEL_FOLDER,
-        configurations=series_configurations,
+        models=paths.SWEEP_MODEL_FOLDER,
+        configurations=sweep_configurations,
         settings=config["robustness"],
     script:
         "../scripts/robustness.py"

@@ -52,7 +52,7 @@ rule fit_control:
         "results/logs/fit_control/{dataset}.log",
     benchmark:
         "results/benchmarks/fit_control/{dataset}.tsv"
-    priority: SERIES_PRIORITY
+    priority: SWEEP_PRIORITY
     conda:
         "../envs/robustlaw.yaml"
     threads: 1
@@ -60,7 +60,7 @@ rule fit_control:
         mem_mb=per_attempt(4000),
         runtime=per_attempt(60),
     params:
-        configurations=series_configurations,
+        configurations=sweep_configurations,
         dataset=lambda wildcards: DATASETS[wildcards.dataset],
     script:
         "../scripts/fit_control.py"

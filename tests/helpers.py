@@ -1,18 +1,21 @@
 """Running the workflow from tests: a private copy of it, and the snakemake CLI in a work directory."""
 
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import torch
 import yaml
 from snakemake.utils import validate
 
-from robustlaw.steps import RuleJob, rule_job
+from robustlaw.rulejob import RuleJob
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -21,6 +24,58 @@ WORKFLOW_FILES = ("Snakefile", "config.yaml", "rules", "scripts", "schemas", "re
 # Only a guard against a run that never ends: far above any run's time on a slow or busy machine, so a
 # slow run is never reported as a failure.
 HANG_S = 1800
+
+
+class Named(list):
+    """Entries by position and by name, as Snakemake gives a script its input, output, params, log
+    and wildcards; a list-valued entry spans several positions."""
+
+    def __init__(self, entries: dict | None = None) -> None:
+        entries = entries or {}
+        super().__init__(item for value in entries.values() for item in (value if isinstance(value, list) else [value]))
+        self.__dict__.update(entries)
+
+    def __getitem__(self, key):
+        return self.__dict__[key] if isinstance(key, str) else super().__getitem__(key)
+
+    def items(self):
+        return self.__dict__.items()
+
+
+@dataclass
+class HandMadeJob:
+    """What rule_job builds: a RuleJob without Snakemake."""
+
+    rule: str
+    input: Named
+    output: Named
+    params: Named
+    wildcards: Named
+    log: Named
+    threads: int
+
+
+def rule_job(
+    rule: str,
+    inputs: dict | None = None,
+    outputs: dict | None = None,
+    params: dict | None = None,
+    wildcards: dict | None = None,
+    log: str = "",
+    threads: int = 1,
+) -> RuleJob:
+    """The job of a rule, built by hand: to run its script's run() without Snakemake."""
+    logs = Named({"log": log} if log else {})
+    return HandMadeJob(rule, Named(inputs), Named(outputs), Named(params), Named(wildcards), logs, threads)
+
+
+def job_script(rule: str) -> ModuleType:
+    """Rule `rule`'s job code, scripts/<rule>.py, loaded as a module: its run() without Snakemake."""
+    path = ROOT / "scripts" / f"{rule}.py"
+    spec = importlib.util.spec_from_file_location(f"rule_{rule}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def copy_workflow(copy: Path) -> Path:

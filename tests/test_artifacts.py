@@ -12,9 +12,9 @@ import torch
 import yaml
 from helpers import ROOT, TINY, pinned_version, snakemake
 
-from robustlaw.columns import TABLES
-from robustlaw.manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, read_manifest, verify_results
-from robustlaw.provenance import git_commit, read_provenance
+from robustlaw.results.columns import TABLES
+from robustlaw.results.manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, read_manifest, verify_results
+from robustlaw.results.provenance import git_commit, read_provenance
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -63,17 +63,17 @@ def test_manifests_list_every_result_and_the_timings_apart_and_verify(finished_r
     # Per stage, one timing file per configuration (and the table they make).
     timings = listed(results, TIMINGS_MANIFEST_NAME)
     assert timings == ["timings.tsv", *files(results, "timings/**/*.tsv")]
-    # One timing file per job: each trained configuration's, each dataset's controls', each series' brackets
+    # One timing file per job: each trained configuration's, each dataset's controls', each sweep's brackets
     # and robust accuracies.
     trained = [folder for folder in files(results, "models/*/*/*") if "/closed_form/" not in folder]
-    controls, series = files(results, "models/*/closed_form"), files(results, "lipschitz/*/*")
+    controls, sweeps = files(results, "models/*/closed_form"), files(results, "lipschitz/*/*")
     assert (
         trained
         and controls
-        and series
-        and files(results, "robustness/*/*") == [folder.replace("lipschitz/", "robustness/", 1) for folder in series]
+        and sweeps
+        and files(results, "robustness/*/*") == [folder.replace("lipschitz/", "robustness/", 1) for folder in sweeps]
     )
-    assert len(timings) == 1 + len(trained) + len(controls) + 2 * len(series)
+    assert len(timings) == 1 + len(trained) + len(controls) + 2 * len(sweeps)
     checked = verify_results(results)
     assert (checked.problems, checked.differing_timings) == ([], [])
     command = ["sha256sum", "-c", "--quiet", MANIFEST_NAME, TIMINGS_MANIFEST_NAME]

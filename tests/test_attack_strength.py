@@ -11,12 +11,12 @@ from helpers import on_sphere, sphere_dataset
 from library_attacks import library_best_accuracy, library_flips
 from scipy.optimize import minimize
 
-from robustlaw import robustness
-from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
-from robustlaw.models import MLP, QuadraticModel
-from robustlaw.robustness import AttackSpec, label_signs, margins, robust_accuracy
+from robustlaw.lipschitz.bracket import BracketSpec, lipschitz_bracket
+from robustlaw.robustness import attack as robustness
+from robustlaw.robustness.attack import AttackSpec, label_signs, margins, robust_accuracy
 from robustlaw.settings import lipschitz_settings, robustness_settings, trainer_settings
-from robustlaw.train import TrainSpec, train_full_batch
+from robustlaw.training.fit import TrainSpec, train_full_batch
+from robustlaw.training.models import MLP, QuadraticModel
 
 RADII = (0.02, 0.05, 0.1, 0.2, 0.4)
 CHEAP = lipschitz_settings(

@@ -16,8 +16,8 @@ import torch
 from helpers import TINY, snakemake
 
 from robustlaw.__main__ import main
-from robustlaw.columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS, LOCAL_SLOPE_COLUMNS, RUN_COLUMNS
-from robustlaw.compare import (
+from robustlaw.results.columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS, LOCAL_SLOPE_COLUMNS, RUN_COLUMNS
+from robustlaw.results.compare import (
     EXACT,
     TABLE_KEYS,
     UNLISTED,
@@ -26,7 +26,7 @@ from robustlaw.compare import (
     compare_tables,
     tolerance_for,
 )
-from robustlaw.provenance import read_provenance
+from robustlaw.results.provenance import read_provenance
 
 # The numbers a reader quotes, per table that holds them: the bracket ends, every estimate behind them
 # and their ratio, and the law fits' slopes and prefactors (with their bootstrap percentiles).

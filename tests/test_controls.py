@@ -3,7 +3,11 @@ import itertools
 import pytest
 import torch
 
-from robustlaw.controls import (
+from robustlaw.lipschitz.bracket import BracketSpec, lipschitz_bracket
+from robustlaw.results.safetensor_files import load_checkpoint, save_checkpoint
+from robustlaw.seeding import torch_generator
+from robustlaw.settings import lipschitz_settings
+from robustlaw.training.controls import (
     control_parameter_count,
     effective_parameter_count,
     even_ntk_interpolator,
@@ -11,11 +15,7 @@ from robustlaw.controls import (
     random_features_interpolator,
     relu_ntk_interpolator,
 )
-from robustlaw.io import load_checkpoint, save_checkpoint
-from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
-from robustlaw.models import MLP, input_gradients
-from robustlaw.seeding import torch_generator
-from robustlaw.settings import lipschitz_settings
+from robustlaw.training.models import MLP, input_gradients
 
 
 def sphere_points(count: int, d: int, name: str) -> torch.Tensor:

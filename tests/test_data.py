@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from robustlaw.data import (
+from robustlaw.data.synthetic import (
     DatasetSpec,
     generate_dataset,
     make_dataset,

@@ -10,12 +10,12 @@ import torch
 from test_lipschitz import FAST, random_net, two_layer
 
 from robustlaw.__main__ import main
-from robustlaw.io import save_checkpoint
-from robustlaw.lipschitz import lipschitz_bracket
-from robustlaw.lipschitz_exact import exact_two_layer_relu
-from robustlaw.lipschitz_lower import certified_gradient
-from robustlaw.lipschitz_upper import liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
-from robustlaw.models import MLP
+from robustlaw.lipschitz.bracket import lipschitz_bracket
+from robustlaw.lipschitz.exact import exact_two_layer_relu
+from robustlaw.lipschitz.lower import certified_gradient
+from robustlaw.lipschitz.upper import liplt_two_layer, lipsdp_network, lipsdp_two_layer, spectral_product
+from robustlaw.results.safetensor_files import save_checkpoint
+from robustlaw.training.models import MLP
 
 
 def assert_sound(bracket: dict, exact: float | None = None) -> None:

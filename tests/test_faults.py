@@ -37,7 +37,7 @@ def test_diverging_training_and_an_infinite_lipschitz_constant_do_not_break_aggr
 
 
 # Appended to a private copy of steps/lipschitz.py. Run on one core, jobs run one at a time, each to its
-# end; the first bracket written into a second model's folder (the same series' next model) stops its job
+# end; the first bracket written into a second model's folder (the same sweep's next model) stops its job
 # right there (that one seed's file written, the next seed not begun) until the test kills the run. The
 # "held" folder, made once, keeps a later run from holding.
 HOLD = """
@@ -119,7 +119,7 @@ def test_killed_run_resumes_to_identical_results_and_a_second_run_is_locked_out(
     plan = snakemake(workflow, workdir, "--dry-run").stdout
     planned = {line.split(":", 1)[1].strip() for line in plan.splitlines() if line.strip().startswith("output:")}
     planned = {name.removeprefix("results/") for entry in planned for name in entry.split(", ")}
-    # The held job is one series' brackets: its folder holds a finished model and one seed of the next, is
+    # The held job is one sweep's brackets: its folder holds a finished model and one seed of the next, is
     # incomplete and is redone whole; every other file is kept.
     redone = {name for name in before if any(name.startswith(f"{folder}/") for folder in planned)}
     assert redone and all(name.startswith("lipschitz/") for name in redone)

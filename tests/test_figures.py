@@ -1,5 +1,5 @@
 """Every figure, drawn from the tiny run's tables and from tables shaped like the example configs'
-runs, passes the figure editor's checks (robustlaw.figure_check); the checks themselves catch the
+runs, passes the figure editor's checks (robustlaw.report.figure_check); the checks themselves catch the
 faults they name; colours, markers and captions agree across figures."""
 
 import io
@@ -16,17 +16,17 @@ from helpers import ROOT
 from matplotlib.colors import to_hex
 from snakemake.utils import validate
 
-from robustlaw.aggregate import COLUMNS
-from robustlaw.captions import figure_captions, robustness_captions
-from robustlaw.columns import ROBUSTNESS_COLUMNS
-from robustlaw.controls import control_parameter_count, effective_parameter_count
-from robustlaw.figure_check import figure_problems
-from robustlaw.figures import PALETTE, figure_style, with_keys
 from robustlaw.grid import FIGURE_NAMES, build_grid, noise_variance
-from robustlaw.lawfit import frontier, law_fits
-from robustlaw.models import parameter_count
-from robustlaw.paths import CLOSED_FORM
-from robustlaw.robust_figures import every_figure
+from robustlaw.report.captions import figure_captions, robustness_captions
+from robustlaw.report.figure_check import figure_problems
+from robustlaw.report.law_figures import PALETTE, figure_style, with_keys
+from robustlaw.report.law_fit import frontier, law_fits
+from robustlaw.report.robustness_figures import every_figure
+from robustlaw.results.columns import ROBUSTNESS_COLUMNS
+from robustlaw.results.paths import CLOSED_FORM
+from robustlaw.results.tables import COLUMNS
+from robustlaw.training.controls import control_parameter_count, effective_parameter_count
+from robustlaw.training.models import parameter_count
 
 EXAMPLE_CONFIGS = ("config.yaml", "config/digits.yaml", "config/intrinsic.yaml", "config/mnist.yaml")
 # Every trainer method, control kind and label model, two depths, seven colours, five datasets (two rows

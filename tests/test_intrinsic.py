@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from robustlaw.data import make_dataset
-from robustlaw.intrinsic import intrinsic_estimates, levina_bickel, neighbour_distances, pca_components
+from robustlaw.data.intrinsic import intrinsic_estimates, levina_bickel, neighbour_distances, pca_components
+from robustlaw.data.synthetic import make_dataset
 
 COMMON = dict(n=1000, d=64, n_test=10, labels="random_sign", sigma=1.0, components=1, seed=0, eps=0.99)
 

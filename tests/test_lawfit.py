@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from robustlaw.controls import effective_parameter_count
-from robustlaw.lawfit import bootstrap, frontier, law_fits, local_slopes, power_law
+from robustlaw.report.law_fit import bootstrap, frontier, law_fits, local_slopes, power_law
+from robustlaw.training.controls import effective_parameter_count
 
 
 def synthetic_runs(slope: float, prefactor: float, noise: float, seeds: int = 5) -> pd.DataFrame:

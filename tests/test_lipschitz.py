@@ -5,12 +5,16 @@ import numpy as np
 import pytest
 import torch
 
-import robustlaw.lipschitz as lipschitz_module
-from robustlaw.floor import data_floor
-from robustlaw.lipschitz import BracketSpec, EstimatorError, lipschitz_bracket
-from robustlaw.lipschitz_branch import branch_and_bound_two_layer
-from robustlaw.lipschitz_exact import best_pattern_exhaustive, exact_two_layer_relu, exact_two_layer_relu_vertices
-from robustlaw.lipschitz_lower import (
+from robustlaw.data.floor import data_floor
+from robustlaw.lipschitz import bracket
+from robustlaw.lipschitz.bracket import BracketSpec, EstimatorError, lipschitz_bracket
+from robustlaw.lipschitz.branch import branch_and_bound_two_layer
+from robustlaw.lipschitz.exact import (
+    best_pattern_exhaustive,
+    exact_two_layer_relu,
+    exact_two_layer_relu_vertices,
+)
+from robustlaw.lipschitz.lower import (
     best_certified,
     certified_gradient,
     line_search,
@@ -18,16 +22,16 @@ from robustlaw.lipschitz_lower import (
     pattern_pursuit,
     region_walk,
 )
-from robustlaw.lipschitz_upper import (
+from robustlaw.lipschitz.upper import (
     _lipsdp_squared,
     liplt_two_layer,
     lipsdp_network,
     lipsdp_two_layer,
     spectral_product,
 )
-from robustlaw.models import MLP, QuadraticModel, input_gradients
 from robustlaw.seeding import torch_generator
 from robustlaw.settings import lipschitz_settings
+from robustlaw.training.models import MLP, QuadraticModel, input_gradients
 
 FAST = BracketSpec.from_settings(
     lipschitz_settings(
@@ -171,9 +175,9 @@ def test_brackets_are_identical_for_identical_seeds_and_inputs():
 
 
 def test_an_upper_bound_below_a_certified_lower_bound_raises(monkeypatch):
-    monkeypatch.setattr(lipschitz_module, "spectral_product", lambda weights: 1e-6)
-    monkeypatch.setattr(lipschitz_module, "liplt_two_layer", lambda *args: 1e-6)
-    monkeypatch.setattr(lipschitz_module, "lipsdp_two_layer", lambda *args, **kwargs: 1e-6)
+    monkeypatch.setattr(bracket, "spectral_product", lambda weights: 1e-6)
+    monkeypatch.setattr(bracket, "liplt_two_layer", lambda *args: 1e-6)
+    monkeypatch.setattr(bracket, "lipsdp_two_layer", lambda *args, **kwargs: 1e-6)
     with pytest.raises(EstimatorError, match="below the lower bound"):
         lipschitz_bracket(random_net(30, 40, seed=1), FAST)
 

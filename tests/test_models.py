@@ -10,15 +10,15 @@ from safetensors import safe_open
 from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import load_file, save_file
 
-from robustlaw.io import (
+from robustlaw.results.safetensor_files import (
     CheckpointError,
     load_checkpoint,
     load_dataset,
     save_checkpoint,
     save_dataset,
 )
-from robustlaw.models import MLP, GatedLinearModel, QuadraticModel, parameter_count
 from robustlaw.seeding import torch_generator
+from robustlaw.training.models import MLP, GatedLinearModel, QuadraticModel, parameter_count
 
 
 @pytest.mark.parametrize(("d", "width", "depth"), [(1, 1, 2), (128, 512, 2), (7, 3, 3), (20, 9, 5)])
@@ -75,7 +75,7 @@ WRITE_ALL = """
 import sys
 sys.path.insert(0, "tests")
 from test_models import TINY_DATASET, tiny_models
-from robustlaw.io import save_checkpoint, save_dataset
+from robustlaw.results.safetensor_files import save_checkpoint, save_dataset
 for name, model in tiny_models().items():
     save_checkpoint(f"{sys.argv[1]}/{name}.safetensors", model)
 save_dataset(f"{sys.argv[1]}/data.safetensors", TINY_DATASET, {"seed": 0, "d": 2, "noise_variance": 1.0})

@@ -4,9 +4,9 @@ import sys
 import pytest
 import torch
 
-from robustlaw.models import MLP
-from robustlaw.optimizers import OPTIMIZERS
 from robustlaw.seeding import torch_generator
+from robustlaw.training.models import MLP
+from robustlaw.training.optimizers import OPTIMIZERS
 
 TORCH_CLASSES = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
@@ -36,12 +36,12 @@ def test_a_training_job_and_a_bracket_never_import_torchs_compiler():
     estimators that ascend must not import it (a fresh interpreter, so other tests cannot hide it)."""
     code = """
 import sys, torch
-from robustlaw.lipschitz_lower import LowerSearchSpec, surrogate_ascent
-from robustlaw.lipschitz_upper import lipsdp_network, lipsdp_two_layer
-from robustlaw.models import MLP
+from robustlaw.lipschitz.lower import LowerSearchSpec, surrogate_ascent
+from robustlaw.lipschitz.upper import lipsdp_network, lipsdp_two_layer
+from robustlaw.training.models import MLP
 from robustlaw.runtime import configure_torch
 from robustlaw.settings import trainer_settings
-from robustlaw.train import TrainSpec, train_full_batch
+from robustlaw.training.fit import TrainSpec, train_full_batch
 configure_torch(1)
 assert torch.are_deterministic_algorithms_enabled()
 model = MLP(5, 4, 2)

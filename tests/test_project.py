@@ -11,7 +11,7 @@ import yaml
 from helpers import ROOT
 from safetensors.torch import save_file
 
-from robustlaw.io import save_dataset
+from robustlaw.results.safetensor_files import save_dataset
 
 BIN = Path(sys.executable).parent
 

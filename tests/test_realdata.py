@@ -11,10 +11,10 @@ import yaml
 from helpers import ROOT, TINY, planned_jobs, snakemake
 from sklearn.datasets import load_digits
 
-from robustlaw.data import make_dataset
-from robustlaw.io import load_dataset
-from robustlaw.realdata import RealDatasetSpec, generate_real_dataset, noisy_labels
-from robustlaw.sources import SourceError, read_source
+from robustlaw.data.real import RealDatasetSpec, generate_real_dataset, noisy_labels
+from robustlaw.data.sources import SourceError, read_source
+from robustlaw.data.synthetic import make_dataset
+from robustlaw.results.safetensor_files import load_dataset
 
 MNIST_SHAPE = (28, 28)
 
@@ -365,6 +365,6 @@ def test_the_mnist_example_configs_plan_their_studies_without_any_file(workflow,
     example = yaml.safe_load((ROOT / "config" / name).read_text())
     assert "path" not in example["datasets"][0]
     jobs = planned_jobs(workflow, tmp_path, config=example)
-    series = len(example["trainers"])
+    sweeps = len(example["trainers"])
     assert jobs["generate_data"] == 1 and jobs["train"] == trainings
-    assert jobs["lipschitz"] == series and jobs["robustness"] == series and jobs["robustness_table"] == 1
+    assert jobs["lipschitz"] == sweeps and jobs["robustness"] == sweeps and jobs["robustness_table"] == 1

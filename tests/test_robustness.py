@@ -6,10 +6,10 @@ import pytest
 import torch
 from helpers import sphere_dataset
 
-from robustlaw.lipschitz import BracketSpec, lipschitz_bracket
-from robustlaw.models import MLP, QuadraticModel
-from robustlaw.robustness import AttackSpec, RobustnessError, label_signs, robust_accuracy
+from robustlaw.lipschitz.bracket import BracketSpec, lipschitz_bracket
+from robustlaw.robustness.attack import AttackSpec, RobustnessError, label_signs, robust_accuracy
 from robustlaw.settings import lipschitz_settings, robustness_settings
+from robustlaw.training.models import MLP, QuadraticModel
 
 RADII = (0.01, 0.03, 0.1, 0.3)
 # A cheap bracket: these models' exact constants come from pattern enumeration or eigenvalues.

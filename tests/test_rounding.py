@@ -6,8 +6,7 @@ from fractions import Fraction
 import pytest
 import torch
 
-from robustlaw.models import MLP, GatedLinearModel, QuadraticModel
-from robustlaw.rounding import (
+from robustlaw.lipschitz.rounding import (
     SMALLEST_DISTANCE,
     UNIT_ROUNDOFF,
     certified_norm,
@@ -16,6 +15,7 @@ from robustlaw.rounding import (
     secant_lower_bound,
 )
 from robustlaw.seeding import torch_generator
+from robustlaw.training.models import MLP, GatedLinearModel, QuadraticModel
 
 
 def exact(values: torch.Tensor) -> list:

@@ -20,11 +20,11 @@ from helpers import SNAKEMAKE, TINY, copy_workflow, run_environment, snakemake
 from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import save_file
 
-from robustlaw.aggregate import write_parquet
 from robustlaw.files import write_json, write_text
-from robustlaw.io import DATASET_ARRAYS, save_checkpoint, save_dataset
-from robustlaw.manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, file_digest, write_manifest
-from robustlaw.models import MLP
+from robustlaw.results.manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, file_digest, write_manifest
+from robustlaw.results.safetensor_files import DATASET_ARRAYS, save_checkpoint, save_dataset
+from robustlaw.results.tables import write_parquet
+from robustlaw.training.models import MLP
 
 ROBUSTLAW = str(Path(sys.executable).with_name("robustlaw"))
 

@@ -1,16 +1,15 @@
 """Rule steps called directly: one job fits every seed of a configuration, and one brackets every model
-of a series, each seed exactly as a job of its own would, and keeps the seconds it took apart from the
+of a sweep, each seed exactly as a job of its own would, and keeps the seconds it took apart from the
 results."""
 
 from pathlib import Path
 
 import torch
-from helpers import data_job, validated_config
+from helpers import data_job, job_script, rule_job, validated_config
 
 from robustlaw.files import read_json
-from robustlaw.io import load_checkpoint
-from robustlaw.steps import generate_data, lipschitz, rule_job, train
-from robustlaw.timings import read_timings
+from robustlaw.results.safetensor_files import load_checkpoint
+from robustlaw.results.timings import read_timings
 
 
 def fit_and_bracket(folder: Path, seeds: list[int]) -> None:
@@ -19,15 +18,17 @@ def fit_and_bracket(folder: Path, seeds: list[int]) -> None:
     folder.mkdir()
     data = folder.parent / "data.safetensors"
     if not data.exists():
-        generate_data.run(data_job(folder.parent))
+        job_script("generate_data").run(data_job(folder.parent))
     wildcards = {"dataset": "d", "trainer": "gradient_penalty", "model": "relu2-k16"}
     model = {"family": "mlp", "activation": "relu", "depth": 2, "width": 16}
     dataset, trainer = tiny["datasets"][0], tiny["trainers"][1]
     params = {"seeds": seeds, "device": "cpu", "dataset": dataset, "model": model, "trainer": trainer}
     models = {"models": str(folder / "models" / "relu2-k16")}
     outputs = {**models, "timings": str(folder / "train.tsv")}
-    train.run(rule_job("train", {"data": str(data)}, outputs, params, wildcards, str(folder / "train.log")))
-    series = {"dataset": "d", "trainer": "gradient_penalty"}
+    job_script("train").run(
+        rule_job("train", {"data": str(data)}, outputs, params, wildcards, str(folder / "train.log"))
+    )
+    sweep = {"dataset": "d", "trainer": "gradient_penalty"}
     settings = {
         "models": str(folder / "models"),
         "configurations": [{"model": "relu2-k16", "seeds": seeds, "spec": model}],
@@ -35,7 +36,7 @@ def fit_and_bracket(folder: Path, seeds: list[int]) -> None:
     }
     inputs = {**models, "data": str(data)}
     outputs = {"brackets": str(folder / "brackets"), "timings": str(folder / "lipschitz.tsv")}
-    lipschitz.run(rule_job("lipschitz", inputs, outputs, settings, series, str(folder / "lipschitz.log")))
+    job_script("lipschitz").run(rule_job("lipschitz", inputs, outputs, settings, sweep, str(folder / "lipschitz.log")))
 
 
 def test_a_configuration_job_gives_each_seed_what_a_job_of_its_own_gives(tmp_path):

@@ -3,11 +3,11 @@ from dataclasses import replace
 import pytest
 import torch
 
-from robustlaw.data import DatasetSpec, generate_dataset
-from robustlaw.models import MLP
+from robustlaw.data.synthetic import DatasetSpec, generate_dataset
 from robustlaw.seeding import torch_generator
 from robustlaw.settings import trainer_settings
-from robustlaw.train import TrainResult, TrainSpec, make_penalty, mse, train_full_batch
+from robustlaw.training.fit import TrainResult, TrainSpec, make_penalty, mse, train_full_batch
+from robustlaw.training.models import MLP
 
 
 def spec(target_mse: float = 0.01, **trainer) -> TrainSpec:

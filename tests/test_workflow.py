@@ -10,11 +10,11 @@ import yaml
 from helpers import HANG_S, SNAKEMAKE, TINY, planned_jobs, run_environment, snakemake
 
 from robustlaw.__main__ import main
-from robustlaw.aggregate import COLUMNS
-from robustlaw.columns import LOCAL_SLOPE_COLUMNS, ROBUSTNESS_COLUMNS
 from robustlaw.files import read_json
 from robustlaw.grid import FIGURE_NAMES
-from robustlaw.provenance import read_provenance
+from robustlaw.results.columns import LOCAL_SLOPE_COLUMNS, ROBUSTNESS_COLUMNS
+from robustlaw.results.provenance import read_provenance
+from robustlaw.results.tables import COLUMNS
 
 
 def grid_size() -> tuple[int, int]:
@@ -140,7 +140,7 @@ def test_changing_one_width_reruns_only_that_width(workflow, finished_run, tmp_p
     changed = yaml.safe_load(yaml.safe_dump(TINY))
     changed["models"][0]["widths"] = [TINY["models"][0]["widths"][0], 5]
     jobs = planned_jobs(workflow, workdir, changed)
-    # One training per trainer (all seeds in it); each trainer's series is bracketed and attacked again.
+    # One training per trainer (all seeds in it); each trainer's sweep is bracketed and attacked again.
     trainers = len(TINY["trainers"])
     assert jobs == {"train": trainers, "lipschitz": trainers, "robustness": trainers, **SUMMARY_STAGES}
 
@@ -164,8 +164,8 @@ def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workf
         jobs = planned_jobs(workflow, workdir)
     finally:
         module.write_text(source)
-    series = len(TINY["trainers"]) + 1  # each trainer's, and the controls'
-    assert jobs == {"lipschitz": series, "robustness": series, **SUMMARY_STAGES}
+    sweeps = len(TINY["trainers"]) + 1  # each trainer's, and the controls'
+    assert jobs == {"lipschitz": sweeps, "robustness": sweeps, **SUMMARY_STAGES}
 
 
 def test_editing_config_checks_figure_names_or_column_descriptions_refits_and_rebrackets_nothing(
@@ -241,9 +241,9 @@ def test_editing_the_attack_reruns_robustness_only(workflow, finished_run, tmp_p
         jobs = planned_jobs(workflow, workdir)
     finally:
         module.write_text(source)
-    series = len(TINY["trainers"]) + 1
+    sweeps = len(TINY["trainers"]) + 1
     # Neither training nor brackets: the summary steps follow from the new robustness and timing files.
-    assert jobs == {"robustness": series, **SUMMARY_STAGES}
+    assert jobs == {"robustness": sweeps, **SUMMARY_STAGES}
 
 
 def test_report_bundles_the_figures(workflow, finished_run):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from . import sources
-from .paths import CLOSED_FORM
+from robustlaw.data import sources
+from robustlaw.results.paths import CLOSED_FORM
 
 # A real dataset's default test size, as for the synthetic ones, capped at the points left over.
 REAL_TEST_POINTS = 1000

@@ -1,0 +1,1 @@
+"""The law fit and the figures with their captions and checks."""

@@ -1,0 +1,1 @@
+"""The results folder: its layout, files, tables, provenance, manifest, comparison and evaluation."""

@@ -1,0 +1,1 @@
+"""Robust accuracy: the L2 attack and its certificate."""
