@@ -28,11 +28,7 @@ include: "rules/aggregate.smk"
 rule all:
     default_target: True
     input:
-        "results/runs.parquet",
-        "results/law_fit.parquet",
-        "results/frontier.parquet",
-        "results/local_slopes.parquet",
-        "results/robustness.parquet",
+        TABLE_FILES,
         "results/timings.tsv",
         FIGURES,
         "results/MANIFEST.sha256",

@@ -1,4 +1,4 @@
-FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=["png", "svg"])
+FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=catalogue.FIGURE_FORMATS)
 # The figures step writes each caption from the run's tables, so the report never describes other data.
 # Snakemake reads a caption as a source file, relative to this file unless absolute: hence the
 # absolute path into the working directory.
@@ -19,7 +19,7 @@ rule aggregate:
         floors=expand("results/data/{dataset}.floor.json", dataset=DATASETS),
         code=package_modules("aggregate"),
     output:
-        runs="results/runs.parquet",
+        **result_tables(catalogue.stage_tables("aggregate")),
         timings="results/timings.tsv",
         config_page=report(
             "results/report/config.html",
@@ -37,8 +37,8 @@ rule aggregate:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(10),
     params:
-        records=RECORDS,
-        brackets=BRACKETS,
+        records=beside_output("runs", "results/runs.parquet", RECORDS),
+        brackets=beside_output("runs", "results/runs.parquet", BRACKETS),
         config=config,
     script:
         "../scripts/aggregate.py"
@@ -46,12 +46,10 @@ rule aggregate:
 
 rule law_fit:
     input:
-        runs="results/runs.parquet",
+        **result_tables(["runs"]),
         code=package_modules("law_fit"),
     output:
-        fits="results/law_fit.parquet",
-        frontier="results/frontier.parquet",
-        local="results/local_slopes.parquet",
+        **result_tables(catalogue.stage_tables("law_fit")),
         page=report(
             "results/report/law_fit.html",
             caption="../report/law_fit.rst",
@@ -75,10 +73,7 @@ rule law_fit:
 
 rule figures:
     input:
-        runs="results/runs.parquet",
-        fits="results/law_fit.parquet",
-        frontier="results/frontier.parquet",
-        robustness="results/robustness.parquet",
+        **result_tables(["runs", "law_fit", "frontier", "robustness"]),
         code=package_modules("figures"),
     output:
         **{
@@ -89,7 +84,12 @@ rule figures:
             )
             for figure in FIGURE_NAMES
         },
-        **{f"{figure}_svg": f"results/figures/{figure}.svg" for figure in FIGURE_NAMES},
+        **{
+            f"{figure}_{extension}": f"results/figures/{figure}.{extension}"
+            for figure in FIGURE_NAMES
+            for extension in catalogue.FIGURE_FORMATS
+            if extension != "png"
+        },
         **{f"{figure}_caption": CAPTIONS[figure] for figure in FIGURE_NAMES},
     log:
         "results/logs/figures.log",
@@ -108,11 +108,7 @@ rule figures:
 rule manifest:
     input:
         files=[
-            "results/runs.parquet",
-            "results/law_fit.parquet",
-            "results/frontier.parquet",
-            "results/local_slopes.parquet",
-            "results/robustness.parquet",
+            *TABLE_FILES,
             "results/report/config.html",
             "results/report/law_fit.html",
             *FIGURES,
@@ -137,6 +133,8 @@ rule manifest:
         mem_mb=per_attempt(1000),
         runtime=per_attempt(10),
     params:
-        run_files=[*CHECKPOINTS, *RECORDS, *BRACKETS, *ROBUSTNESS_RECORDS],
+        run_files=beside_output(
+            "manifest", "results/MANIFEST.sha256", [*CHECKPOINTS, *RECORDS, *BRACKETS, *ROBUSTNESS_RECORDS]
+        ),
     script:
         "../scripts/manifest.py"

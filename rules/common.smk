@@ -18,7 +18,7 @@ PACKAGE = ROOT / "scripts" / "robustlaw"
 # The grid is built by the package's standard-library-only modules, so Snakemake's own environment
 # (under --sdm conda) needs neither numpy nor an installed package.
 sys.path.insert(0, str(PACKAGE.parent))
-from robustlaw import grid
+from robustlaw import catalogue, grid
 from robustlaw.data import sources
 from robustlaw.results import paths
 from robustlaw.grid import ConfigError
@@ -74,7 +74,15 @@ GRID = grid.build_grid(config)
 DATASETS, TRAINERS, MODELS = GRID.datasets, GRID.trainers, GRID.models
 CONFIGURATIONS = GRID.configurations
 SEEDS = {(entry["dataset"], entry["model"], entry["trainer"]): entry["seeds"] for entry in CONFIGURATIONS}
-CLOSED_FORM, FIGURE_NAMES = paths.CLOSED_FORM, grid.FIGURE_NAMES
+CLOSED_FORM, FIGURE_NAMES = paths.CLOSED_FORM, list(catalogue.FIGURES)
+
+
+def result_tables(names):
+    """Tables by name (catalogue.TABLES), as a rule's named files under results/."""
+    return {name: f"results/{catalogue.table_file(name)}" for name in names}
+
+
+TABLE_FILES = list(result_tables(catalogue.TABLES).values())
 
 
 def dataset_files(wildcards):
@@ -169,6 +177,24 @@ def package_modules(rule):
             for length in range(len(parts) + 1):
                 pending += [found_at for found_at in [module(parts[:length])] if found_at is not None]
     return sorted(str(path) for path in found if path.is_relative_to(PACKAGE))
+
+
+def beside_output(key, pattern, files):
+    """A param of result paths (`files`, a path or a list, named as this workflow names them, with the
+    job's wildcards) where the job's own files are. Snakemake rewrites every input and output path of a
+    workflow imported as a module with `prefix:` (and of a default storage) but not params: the rewrite
+    is read off output `key`, which this workflow names `pattern`."""
+
+    def located(wildcards, output):
+        written, named = str(output[key]), pattern.format(**wildcards)
+        if not written.endswith(named):
+            raise WorkflowError(f"output {key} is {written}, which does not end in {named}")
+        prefix = written.removesuffix(named)
+        if isinstance(files, str):
+            return prefix + files.format(**wildcards)
+        return [prefix + path for path in files]
+
+    return located
 
 
 def data_settings(dataset):

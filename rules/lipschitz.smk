@@ -23,7 +23,7 @@ rule lipschitz:
         mem_mb=per_attempt(4000),
         runtime=per_attempt(120),
     params:
-        models=paths.SWEEP_MODEL_FOLDER,
+        models=beside_output("timings", "results/timings/lipschitz/{dataset}/{trainer}.tsv", paths.SWEEP_MODEL_FOLDER),
         configurations=sweep_configurations,
         settings=config["lipschitz"],
     script:

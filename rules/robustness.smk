@@ -31,7 +31,7 @@ rule robustness:
         gpu=1 if config["gpu"] else 0,
     params:
         device="cuda" if config["gpu"] else "cpu",
-        models=paths.SWEEP_MODEL_FOLDER,
+        models=beside_output("timings", "results/timings/robustness/{dataset}/{trainer}.tsv", paths.SWEEP_MODEL_FOLDER),
         configurations=sweep_configurations,
         settings=config["robustness"],
     script:
@@ -43,7 +43,7 @@ rule robustness_table:
         folders=ROBUSTNESS_FOLDERS,
         code=package_modules("robustness_table"),
     output:
-        table="results/robustness.parquet",
+        **result_tables(catalogue.stage_tables("robustness_table")),
     log:
         "results/logs/robustness_table.log",
     # Short final steps: on a cluster they share one submission.
@@ -55,7 +55,7 @@ rule robustness_table:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(10),
     params:
-        records=ROBUSTNESS_RECORDS,
+        records=beside_output("robustness", "results/robustness.parquet", ROBUSTNESS_RECORDS),
         config=config,
     script:
         "../scripts/robustness_table.py"

@@ -1,8 +1,9 @@
-"""The work of rule figures: every figure of robustlaw.grid.FIGURE_NAMES and its caption for the report."""
+"""The work of rule figures: every figure of robustlaw.catalogue.FIGURES and its caption for the report."""
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from robustlaw.catalogue import FIGURE_FORMATS
 from robustlaw.files import write_text
 from robustlaw.joblog import file_logger
 from robustlaw.report.captions import figure_captions, robustness_captions
@@ -14,7 +15,7 @@ from robustlaw.rulejob import RuleJob
 
 def run(job: RuleJob) -> None:
     log = file_logger(job.log[0], "figures")
-    runs, fits = pd.read_parquet(job.input.runs), pd.read_parquet(job.input.fits)
+    runs, fits = pd.read_parquet(job.input.runs), pd.read_parquet(job.input.law_fit)
     robustness = pd.read_parquet(job.input.robustness)
     figures = every_figure(runs, fits, pd.read_parquet(job.input.frontier), robustness)
     style = figure_style(runs)
@@ -24,7 +25,7 @@ def run(job: RuleJob) -> None:
         # The test suite holds every figure to these checks; a run's data may still surprise them.
         for problem in figure_problems(figure):
             log.warning(f"{name}: {problem}")
-        for extension in ("png", "svg"):
+        for extension in FIGURE_FORMATS:
             path = job.output[f"{name}_{extension}"]
             save_figure(figure, path)
             log.info(f"wrote {path}")

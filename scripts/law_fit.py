@@ -21,10 +21,10 @@ def run(job: RuleJob) -> None:
     # The fits inherit the noise of the runs' numbers and add that of this process's least squares.
     sources = read_provenance(pq.read_schema(job.input.runs).metadata).get("compute", [])
     compute = distinct_environments([*sources, compute_environment(job.threads, "cpu")])
-    write_parquet(fits, job.output.fits, table_metadata(config, LAW_FIT_COLUMNS, compute))
+    write_parquet(fits, job.output.law_fit, table_metadata(config, LAW_FIT_COLUMNS, compute))
     write_parquet(frontier(runs), job.output.frontier, table_metadata(config, FRONTIER_COLUMNS, compute))
     local = local_slopes(runs, settings["min_p_over_n"], settings["resamples"])
-    write_parquet(local, job.output.local, table_metadata(config, LOCAL_SLOPE_COLUMNS, compute))
+    write_parquet(local, job.output.local_slopes, table_metadata(config, LOCAL_SLOPE_COLUMNS, compute))
     shown = [
         "dataset",
         "series",

@@ -13,7 +13,7 @@ def run(job: RuleJob) -> None:
     records = [read_json(path) for path in job.params.records]
     table = robustness_table(records)
     compute = distinct_environments(record.get("compute") for record in records)
-    write_parquet(table, job.output.table, table_metadata(job.params.config, ROBUSTNESS_COLUMNS, compute))
+    write_parquet(table, job.output.robustness, table_metadata(job.params.config, ROBUSTNESS_COLUMNS, compute))
     log.info(f"{len(table)} rows from {len(records)} models")
 
 

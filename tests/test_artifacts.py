@@ -12,14 +12,14 @@ import torch
 import yaml
 from helpers import ROOT, TINY, pinned_version, snakemake
 
-from robustlaw.results.columns import TABLES
+from robustlaw.catalogue import TABLES, table_file
 from robustlaw.results.manifest import MANIFEST_NAME, TIMINGS_MANIFEST_NAME, read_manifest, verify_results
 from robustlaw.results.provenance import git_commit, read_provenance
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_every_parquet_carries_config_versions_commit_and_column_dictionary(finished_run, table):
-    schema = pq.read_schema(finished_run / "results" / table)
+    schema = pq.read_schema(finished_run / "results" / table_file(table))
     provenance = read_provenance(schema.metadata)
     assert provenance["config"]["seeds"] == TINY["seeds"]
     assert provenance["config"]["lipschitz"]["exact_max_width"] == 20  # a default, filled in
@@ -31,7 +31,7 @@ def test_every_parquet_carries_config_versions_commit_and_column_dictionary(fini
     assert [entry["device"] for entry in provenance["compute"]] == ["cpu"]  # one machine, one kernel path
     assert provenance["compute"][0]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert provenance["compute"][0]["numpy_blas_core"] not in ("", "unknown")  # OpenBLAS's kernels for this CPU
-    assert list(provenance["columns"]) == schema.names == list(TABLES[table])
+    assert list(provenance["columns"]) == schema.names == list(TABLES[table].columns)
     assert all(entry["unit"] and entry["meaning"] for entry in provenance["columns"].values())
 
 

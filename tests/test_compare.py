@@ -16,10 +16,10 @@ import torch
 from helpers import TINY, snakemake
 
 from robustlaw.__main__ import main
+from robustlaw.catalogue import TABLES
 from robustlaw.results.columns import FRONTIER_COLUMNS, LAW_FIT_COLUMNS, LOCAL_SLOPE_COLUMNS, RUN_COLUMNS
 from robustlaw.results.compare import (
     EXACT,
-    TABLE_KEYS,
     UNLISTED,
     Tolerance,
     compare_folders,
@@ -215,7 +215,7 @@ def at_noise(table: str, column: str) -> Callable[[float], float]:
 def noisiest_row(table: str, a: pd.DataFrame, b: pd.DataFrame, column: str) -> int | None:
     """The position in `b` of the row whose `column` is farthest from `a`'s (relative), among finite, nonzero
     values; None where there is none."""
-    keys = list(TABLE_KEYS[table])
+    keys = list(TABLES[table].keys)
     both = b.reset_index(names="position").merge(a[[*keys, column]], on=keys, suffixes=("", "_a"))
     both = both[np.isfinite(both[column]) & (both[column] != 0)]
     if both.empty:

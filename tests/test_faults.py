@@ -36,9 +36,10 @@ def test_diverging_training_and_an_infinite_lipschitz_constant_do_not_break_aggr
     assert (tmp_path / "results" / "figures" / "lipschitz_vs_p.png").stat().st_size > 10_000
 
 
-# Appended to a private copy of steps/lipschitz.py. Run on one core, jobs run one at a time, each to its
-# end; the first bracket written into a second model's folder (the same sweep's next model) stops its job
-# right there (that one seed's file written, the next seed not begun) until the test kills the run. The
+# Put into a private copy of scripts/lipschitz.py, ahead of its call of run(). Run on one core, jobs run
+# one at a time, each to its end; the first bracket written into a second model's folder (the same sweep's
+# next model) stops its job right there (that one seed's file written, the next seed not begun) until the
+# test kills the run. The
 # "held" folder, made once, keeps a later run from holding.
 HOLD = """
 
@@ -65,6 +66,7 @@ def write_json(path, record):
     while True:
         _time.sleep(1)
 """
+MAIN = 'if __name__ == "__main__":'
 
 
 def outputs(results: Path) -> dict[str, int]:
@@ -78,10 +80,10 @@ def test_killed_run_resumes_to_identical_results_and_a_second_run_is_locked_out(
     the next one half done, no other job under way."""
     (tmp_path / "workflow").mkdir()
     workflow = copy_workflow(tmp_path / "workflow")
-    step = workflow / "scripts" / "robustlaw" / "steps" / "lipschitz.py"
+    step = workflow / "scripts" / "lipschitz.py"
     hold = tmp_path / "hold"
     hold.mkdir()
-    step.write_text(step.read_text() + HOLD.format(hold=str(hold)))
+    step.write_text(step.read_text().replace(MAIN, HOLD.format(hold=str(hold)) + MAIN))
     workdir, results = tmp_path / "run", tmp_path / "run" / "results"
     workdir.mkdir()
     config_path = workdir / "config.yaml"

@@ -16,10 +16,11 @@ from helpers import ROOT
 from matplotlib.colors import to_hex
 from snakemake.utils import validate
 
-from robustlaw.grid import FIGURE_NAMES, build_grid, noise_variance
-from robustlaw.report.captions import figure_captions, robustness_captions
+from robustlaw.catalogue import FIGURES
+from robustlaw.grid import build_grid, noise_variance
+from robustlaw.report.captions import LAW_LINES, SIZE_LINES, figure_captions, line_words, robustness_captions
 from robustlaw.report.figure_check import figure_problems
-from robustlaw.report.law_figures import PALETTE, figure_style, with_keys
+from robustlaw.report.law_figures import AT_N, AT_ND, FLOOR, LAW, PALETTE, figure_style, with_keys
 from robustlaw.report.law_fit import frontier, law_fits
 from robustlaw.report.robustness_figures import every_figure
 from robustlaw.results.columns import ROBUSTNESS_COLUMNS
@@ -125,7 +126,7 @@ def tables(request) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFr
 
 def test_every_named_figure_is_drawn_and_passes_the_checks(tables):
     figures = every_figure(*tables)
-    assert list(figures) == FIGURE_NAMES
+    assert list(figures) == list(FIGURES)
     for name, draw in figures.items():
         figure = draw()
         try:
@@ -170,7 +171,7 @@ def test_captions_state_data_models_seeds_and_reference_lines(tables):
     runs, fits, _, robust = tables
     style = figure_style(runs)
     captions = figure_captions(runs, fits, style) | robustness_captions(runs, fits, robust, style)
-    assert sorted(captions) == sorted(FIGURE_NAMES)
+    assert sorted(captions) == sorted(FIGURES)
     for name, caption in captions.items():
         for dataset in runs.itertuples():
             assert f"``{dataset.dataset}``" in caption and f"n = {dataset.n:,} " in caption, name
@@ -255,3 +256,13 @@ def test_the_check_passes_a_clean_figure():
         assert figure_problems(figure) == []
     finally:
         plt.close(figure)
+
+
+def test_captions_name_each_reference_line_as_the_drawing_styles_it():
+    """The captions' words for a line come from the style the drawing gives it, so a restyled line cannot
+    keep its old name in the caption."""
+    assert line_words({"color": "black", "ls": "-"}) == "black line"
+    assert line_words({"color": "0.55", "ls": ":"}) == "grey dotted"
+    for line in (LAW, FLOOR, AT_N, AT_ND):
+        assert line_words(line) in LAW_LINES.lower()
+    assert line_words(AT_N) in SIZE_LINES.lower() and line_words(AT_ND) in SIZE_LINES.lower()

@@ -8,9 +8,9 @@ from debian import CHROMIUM, require
 from helpers import snakemake
 from matplotlib import image
 
-from robustlaw.grid import FIGURE_NAMES
+from robustlaw.catalogue import FIGURES
 
-FIGURES = [f"{name}.png" for name in FIGURE_NAMES]
+FIGURES = [f"{name}.png" for name in FIGURES]
 TABLES = {"law_fit.html": "Fitted law", "config.html": "Resolved configuration"}
 
 

@@ -157,11 +157,11 @@ def test_evaluate_refuses_a_bad_dataset_in_one_line_naming_the_file(tmp_path, ca
 
 
 def test_a_failed_job_writes_its_traceback_to_its_log_file(tmp_path):
-    """The step of rule generate_data fails in a private copy of the workflow; Snakemake points to the
+    """The job code of rule generate_data fails in a private copy of the workflow; Snakemake points to the
     job's log, and the log holds the error that the console shows."""
     (tmp_path / "workflow").mkdir()
     workflow = copy_workflow(tmp_path / "workflow")
-    step = workflow / "scripts" / "robustlaw" / "steps" / "generate_data.py"
+    step = workflow / "scripts" / "generate_data.py"
     step.write_text(
         step.read_text().replace("    arrays, meta = make_dataset", "    1 / 0\n    arrays, meta = make_dataset")
     )

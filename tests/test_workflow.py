@@ -1,17 +1,18 @@
 """The workflow end to end on a tiny config, in temporary directories, through the snakemake CLI."""
 
 import json
+import re
 import shutil
 import subprocess
 
 import pandas as pd
 import pyarrow.parquet as pq
 import yaml
-from helpers import HANG_S, SNAKEMAKE, TINY, planned_jobs, run_environment, snakemake
+from helpers import HANG_S, ROOT, SNAKEMAKE, TINY, planned_jobs, run_environment, snakemake
 
 from robustlaw.__main__ import main
+from robustlaw.catalogue import FIGURES, STAGES
 from robustlaw.files import read_json
-from robustlaw.grid import FIGURE_NAMES
 from robustlaw.results.columns import LOCAL_SLOPE_COLUMNS, ROBUSTNESS_COLUMNS
 from robustlaw.results.provenance import read_provenance
 from robustlaw.results.tables import COLUMNS
@@ -24,7 +25,8 @@ def grid_size() -> tuple[int, int]:
     return trained, len(TINY["controls"][0]["widths"]) * seeds
 
 
-SUMMARY_STAGES = {"aggregate": 1, "law_fit": 1, "robustness_table": 1, "figures": 1, "manifest": 1, "all": 1}
+# The stages with one job per run (catalogue.STAGES), and the final target.
+SUMMARY_STAGES = {name: 1 for name, stage in STAGES.items() if stage.scope == "run"} | {"all": 1}
 
 
 def test_runs_parquet_has_the_documented_schema_and_one_row_per_model(finished_run):
@@ -68,7 +70,7 @@ def test_law_fit_frontier_and_figures_are_written(finished_run):
     local = pd.read_parquet(results / "local_slopes.parquet")
     # Only the control fits at two neighbouring widths (8, 16); the networks fit at width 16 alone.
     assert list(local.columns) == list(LOCAL_SLOPE_COLUMNS) and set(local["series"]) == {"even_ntk"}
-    for figure in FIGURE_NAMES:
+    for figure in FIGURES:
         for extension in ("png", "svg"):
             assert (results / "figures" / f"{figure}.{extension}").stat().st_size > 10_000
         assert f"n = {TINY['datasets'][0]['n']}" in (results / "figures" / f"{figure}.rst").read_text()
@@ -157,7 +159,7 @@ def test_adding_a_seed_to_the_controls_refits_and_rebrackets_only_the_controls(w
 def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workflow, finished_run, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(finished_run, workdir, symlinks=True)
-    module = workflow / "scripts" / "robustlaw" / "lipschitz_upper.py"
+    module = workflow / "scripts" / "robustlaw" / "lipschitz" / "upper.py"
     source = module.read_text()
     module.write_text(source + "\n# an edit\n")
     try:
@@ -171,14 +173,17 @@ def test_editing_an_estimator_module_reruns_the_estimates_not_the_training(workf
 def test_editing_config_checks_figure_names_or_column_descriptions_refits_and_rebrackets_nothing(
     workflow, finished_run, tmp_path
 ):
-    """Support code the models' jobs do not run (the config layer with its figure list and error
+    """Support code the models' jobs do not run (the catalogue of figures, the config layer's error
     messages, the column dictionary) is not their input: on a cluster such an edit would cost days."""
     workdir = tmp_path / "copy"
     shutil.copytree(finished_run, workdir, symlinks=True)
     package = workflow / "scripts" / "robustlaw"
     edits = {
-        package / "grid.py": [('"law_ratio",', '"law_ratio_renamed",'), ("has nothing to fit", "holds nothing to fit")],
-        package / "columns.py": [('("label / input norm", "data floor")', '("label / input norm", "the data floor")')],
+        package / "catalogue.py": [('    "law_ratio": (', '    "law_ratio_renamed": (')],
+        package / "grid.py": [("has nothing to fit", "holds nothing to fit")],
+        package / "results" / "columns.py": [
+            ('("label / input norm", "data floor")', '("label / input norm", "the data floor")')
+        ],
     }
     sources = {module: module.read_text() for module in edits}
     try:
@@ -197,21 +202,23 @@ def test_editing_config_checks_figure_names_or_column_descriptions_refits_and_re
 
 
 def test_the_workflow_runs_as_a_snakemake_module_of_another(workflow, finished_run, tmp_path):
-    """A study that imports this workflow with `module` (its rules renamed) makes the same tables as the
-    workflow run on its own: the module finds its schema and package beside its own Snakefile."""
+    """A study that imports this workflow with `module`, its rules renamed and its files under a prefix,
+    makes the same tables as the workflow run on its own: the module finds its schema and package beside
+    its own Snakefile, and its jobs find their files under the prefix."""
     host = tmp_path / "host"
     host.mkdir()
     (host / "config.yaml").write_text(yaml.safe_dump(TINY))
     (host / "Snakefile").write_text(
         'configfile: "config.yaml"\n\n\n'
-        f'module robustlaw:\n    snakefile:\n        "{workflow / "Snakefile"}"\n    config:\n        config\n\n\n'
+        f'module robustlaw:\n    snakefile:\n        "{workflow / "Snakefile"}"\n    config:\n        config\n'
+        '    prefix:\n        "study"\n\n\n'
         "use rule * from robustlaw as robustlaw_*\n"
     )
     command = [SNAKEMAKE, "-s", str(host / "Snakefile"), "--directory", str(host), "--cores", "2"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=HANG_S, env=run_environment(workflow))
     assert result.returncode == 0, result.stdout + result.stderr
     for table in ("runs.parquet", "robustness.parquet"):
-        ours = pd.read_parquet(host / "results" / table)
+        ours = pd.read_parquet(host / "study" / "results" / table)
         assert ours.equals(pd.read_parquet(finished_run / "results" / table)), table
 
 
@@ -234,7 +241,7 @@ def test_a_users_own_profile_sets_the_cores(workflow, finished_run, tmp_path):
 def test_editing_the_attack_reruns_robustness_only(workflow, finished_run, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(finished_run, workdir, symlinks=True)
-    module = workflow / "scripts" / "robustlaw" / "robustness.py"
+    module = workflow / "scripts" / "robustlaw" / "robustness" / "attack.py"
     source = module.read_text()
     module.write_text(source + "\n# an edit\n")
     try:
@@ -249,7 +256,7 @@ def test_editing_the_attack_reruns_robustness_only(workflow, finished_run, tmp_p
 def test_report_bundles_the_figures(workflow, finished_run):
     snakemake(workflow, finished_run, "--report", "results/report.html")
     report = (finished_run / "results" / "report.html").read_text()
-    assert all(f"{figure}.png" in report for figure in FIGURE_NAMES)
+    assert all(f"{figure}.png" in report for figure in FIGURES)
     # The captions the figures step wrote from the run's tables, not static text.
     assert "data floor L_sep" in report and "sphere-n32-d8-sign-s0" in report and "colour-blind" in report
 
@@ -273,3 +280,13 @@ def test_evaluate_with_the_runs_results_folder_gives_the_numbers_the_run_recorde
         assert len(ours) == len(recorded) > 0
         for column in ("split", "radius", "clean_accuracy", "certified_accuracy", "attacked_accuracy"):
             assert list(ours[column]) == list(recorded[column]), column
+
+
+def test_the_catalogue_lists_every_rule_of_the_workflow():
+    """catalogue.STAGES is the list of rules the tests count jobs by: a rule added without an entry there,
+    or an entry without a rule, fails here."""
+    rules = re.findall(
+        r"^rule (\w+):", "".join(path.read_text() for path in sorted((ROOT / "rules").glob("*.smk"))), re.M
+    )
+    snakefile = re.findall(r"^rule (\w+):", (ROOT / "Snakefile").read_text(), re.M)
+    assert sorted(rules) == sorted(STAGES) and snakefile == ["all"]

@@ -20,15 +20,6 @@ REAL_TEST_POINTS = 1000
 # A real dataset's default fit margin: training MSE <= 1% of sigma^2, as eps = 0.99 is for sigma = 1.
 REAL_EPS_FRACTION = 0.99
 CONTROL_PREFIX = {"even_ntk": "evenntk", "relu_ntk": "reluntk", "random_features": "rf"}
-# Robust and test accuracy right after the Lipschitz figure: the report shows them side by side.
-FIGURE_NAMES = [
-    "lipschitz_vs_p",
-    "robust_accuracy_vs_p",
-    "test_accuracy_vs_p",
-    "frontier",
-    "interpolation_threshold",
-    "law_ratio",
-]
 
 
 class ConfigError(ValueError):

@@ -6,10 +6,34 @@ reStructuredText, as Snakemake's report reads it.
 import numpy as np
 import pandas as pd
 
-from robustlaw.report.law_figures import SIDE_MARKERS, Style, labels_text, with_keys
+from robustlaw.report.law_figures import (
+    AT_N,
+    AT_ND,
+    AT_OTHER,
+    CRITERION,
+    FLOOR,
+    LAW,
+    NOT_FITTED,
+    SIDE_MARKERS,
+    Style,
+    labels_text,
+    with_keys,
+)
 
 MARKER_NAMES = {"^": "up-triangles", "v": "down-triangles"}
 LINE_STYLE_NAMES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dotted"}
+# The greys and black the drawing gives reference lines and models that did not fit, by name.
+COLOUR_NAMES = {"black": "black", "0.55": "grey", "0.45": "grey"}
+
+
+def line_words(line: dict) -> str:
+    """How a caption names a reference line the drawing styles with `line`: 'black line', 'grey dashed'."""
+    colour = COLOUR_NAMES[line["color"]]
+    return f"{colour} line" if line["ls"] == "-" else f"{colour} {LINE_STYLE_NAMES[line['ls']]}"
+
+
+def sentence_start(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def listed(items: list[str]) -> str:
@@ -84,11 +108,13 @@ def colour_key(style: Style, runs: pd.DataFrame) -> str:
 
 
 LAW_LINES = (
-    "Black line: the law's scaling sqrt(nd/p) with prefactor 1 (the theorem fixes the scaling, not the "
-    "constant). Black dotted: the data floor L_sep, the smallest Lipschitz constant of any function that "
-    "interpolates the training data; no model can go below it. Grey dash-dotted: p = n, where fitting the "
-    "noisy labels becomes possible; grey dashed: p = nd, where the law allows an O(1)-Lipschitz fit."
+    f"{sentence_start(line_words(LAW))}: the law's scaling sqrt(nd/p) with prefactor 1 (the theorem fixes the "
+    f"scaling, not the constant). {sentence_start(line_words(FLOOR))}: the data floor L_sep, the smallest "
+    "Lipschitz constant of any function that interpolates the training data; no model can go below it. "
+    f"{sentence_start(line_words(AT_N))}: p = n, where fitting the noisy labels becomes possible; "
+    f"{line_words(AT_ND)}: p = nd, where the law allows an O(1)-Lipschitz fit."
 )
+NOT_FITTED_WORDS = f"{COLOUR_NAMES[NOT_FITTED['color']]} crosses"
 
 
 def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dict[str, str]:
@@ -112,7 +138,8 @@ def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dic
         "vertical bar spans one model's certified bracket lower <= Lip(f) <= upper; the lines join the medians "
         f"over seeds of the certified upper ends ({up}, thicker line) and lower ends ({down}). Wide pale "
         f"lines: the fitted law Lip = C (p/(nd))^b on the upper ends over the fit window{capped}, with the slope b and "
-        "its 95% bootstrap interval over seeds in the panel's legend (results/law_fit.parquet). Grey crosses: "
+        f"its 95% bootstrap interval over seeds in the panel's legend (results/law_fit.parquet). "
+        f"{sentence_start(NOT_FITTED_WORDS)}: "
         "certified upper bounds of models that did not reach the fit criterion (kept in the table, not "
         f"fitted).{infinite} {LAW_LINES} {key}\n\n{data}"
     )
@@ -127,9 +154,9 @@ def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dic
         "The interpolation threshold, one pair of panels per dataset. Top: the share of seeds whose model met the fit "
         "criterion, against p/n (parameters per training point). Bottom: the final training MSE of the runs "
         "that did not meet it (pale dots: single seeds; lines: medians), against the criterion "
-        "sigma^2 - eps (black dotted). Grey dash-dotted: p = n, where a model has as many parameters as "
-        "there are labels to fit; the law of robustness concerns the models that fit, to the right of where "
-        f"the share reaches 1. {key}\n\n{data}"
+        f"sigma^2 - eps ({line_words(CRITERION)}). {sentence_start(line_words(AT_N))}: p = n, where a model has "
+        "as many parameters as there are labels to fit; the law of robustness concerns the models that fit, to "
+        f"the right of where the share reaches 1. {key}\n\n{data}"
     )
     dimensions = listed(
         [
@@ -143,9 +170,12 @@ def figure_captions(runs: pd.DataFrame, fits: pd.DataFrame, style: Style) -> dic
         "data are isoperimetric; here "
         f"{dimensions}). Bands span the medians over seeds of the certified lower and upper ends; "
         f"{up} joined by a line mark the median upper end. A flat curve follows the law's scaling; a rising one "
-        "falls further behind it as p grows; the value at p = nD (grey dashed, x = 1) is how far from O(1) the "
-        "fit is where the law first allows it. Black line: the law with prefactor 1; black dotted: the data floor "
-        "L_sep in these units (no interpolant goes below it); grey dash-dotted: p = n; grey dotted: p = n D' for "
+        f"falls further behind it as p grows; the value at p = nD ({line_words(AT_ND)}, x = 1) is how far from "
+        "O(1) the "
+        "fit is where the law first allows it. "
+        f"{sentence_start(line_words(LAW))}: the law with prefactor 1; {line_words(FLOOR)}: the data floor "
+        f"L_sep in these units (no interpolant goes below it); {line_words(AT_N)}: p = n; {line_words(AT_OTHER)}: "
+        "p = n D' for "
         "the other dimension D'. Where d_intrinsic = d the lower panel would repeat the upper one and says so "
         f"instead. {key}\n\n{data}"
     )
@@ -167,8 +197,9 @@ def intrinsic_source(row: pd.Series) -> str:
 
 
 SIZE_LINES = (
-    "Grey dash-dotted: p = n, where fitting the noisy labels becomes possible; grey dashed: p = nd, where the "
-    "law allows an O(1)-Lipschitz fit, and so a fit whose margins survive perturbations of size O(1)."
+    f"{sentence_start(line_words(AT_N))}: p = n, where fitting the noisy labels becomes possible; "
+    f"{line_words(AT_ND)}: p = nd, where the law allows an O(1)-Lipschitz fit, and so a fit whose margins survive "
+    "perturbations of size O(1)."
 )
 
 

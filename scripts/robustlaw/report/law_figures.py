@@ -458,7 +458,7 @@ def law_ratio_figure(runs: pd.DataFrame, style: Style) -> plt.Figure:
 
 
 def draw_figures(runs: pd.DataFrame, fits: pd.DataFrame, frontier: pd.DataFrame) -> dict[str, Callable[[], plt.Figure]]:
-    """Every figure of a run (robustlaw.grid.FIGURE_NAMES), as a function that draws it: one
+    """Every figure of a run (robustlaw.catalogue.FIGURES), as a function that draws it: one
     Style for all, so a trainer has the same colour everywhere."""
     style = figure_style(runs)
     return {

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from robustlaw.grid import FIGURE_NAMES
+from robustlaw.catalogue import FIGURES
 from robustlaw.report.figure_check import REFERENCE
 from robustlaw.report.law_figures import (
     AT_N,
@@ -114,10 +114,15 @@ def test_accuracy_figure(runs: pd.DataFrame, robustness: pd.DataFrame, style: St
 def every_figure(
     runs: pd.DataFrame, fits: pd.DataFrame, frontier: pd.DataFrame, robustness: pd.DataFrame
 ) -> dict[str, Callable[[], plt.Figure]]:
-    """Every figure of a run, in robustlaw.grid.FIGURE_NAMES order, as a function that draws it."""
+    """Every figure of the catalogue, in its order, as a function that draws it."""
     style = figure_style(runs)
     drawers = draw_figures(runs, fits, frontier) | {
         "robust_accuracy_vs_p": lambda: robust_accuracy_figure(runs, robustness, style),
         "test_accuracy_vs_p": lambda: test_accuracy_figure(runs, robustness, style),
     }
-    return {name: drawers[name] for name in FIGURE_NAMES}
+    missing, unlisted = set(FIGURES) - set(drawers), set(drawers) - set(FIGURES)
+    if missing or unlisted:
+        raise ValueError(
+            f"figures without a drawing: {sorted(missing)}; drawings not in the catalogue: {sorted(unlisted)}"
+        )
+    return {name: drawers[name] for name in FIGURES}

@@ -172,12 +172,3 @@ ROBUSTNESS_COLUMNS: dict[str, tuple[str, str]] = {
         "accuracy; certified_accuracy <= attacked_accuracy on every row",
     ),
 }
-
-# Every table the workflow writes, by its file name under results/ (`robustlaw columns` prints them).
-TABLES: dict[str, dict[str, tuple[str, str]]] = {
-    "runs.parquet": RUN_COLUMNS,
-    "law_fit.parquet": LAW_FIT_COLUMNS,
-    "frontier.parquet": FRONTIER_COLUMNS,
-    "local_slopes.parquet": LOCAL_SLOPE_COLUMNS,
-    "robustness.parquet": ROBUSTNESS_COLUMNS,
-}

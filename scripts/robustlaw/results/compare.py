@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from robustlaw.catalogue import TABLES
 from robustlaw.report.law_fit import series_name
 from robustlaw.results.provenance import read_provenance
 
@@ -141,13 +142,7 @@ TRAJECTORY_TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
 )
 UNLISTED = Tolerance(0.0, 0.0, "a float column TOLERANCES does not list yet: compared exactly until it gets one")
 
-# Columns that identify a row, per table; a table not listed here is keyed by the ones it has.
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "runs": ("dataset", "model", "trainer", "seed"),
-    "law_fit": ("dataset", "series", "trainer", "side"),
-    "frontier": ("dataset", "p"),
-    "local_slopes": ("dataset", "series", "trainer", "side", "width_low"),
-}
+# A table whose catalogue entry names no keys is keyed by the ones it has of these.
 KEY_CANDIDATES = ("dataset", "model", "series", "trainer", "seed", "side", "split", "radius")
 # A bound's method names the estimate that won; where two estimates agree within noise, another
 # machine may crown the other (LipSDP equals the exact pattern enumeration when k <= d). Such a
@@ -266,7 +261,8 @@ def results_folder(path: str | Path) -> Path:
 
 
 def table_keys(name: str, columns: list[str]) -> list[str]:
-    return list(TABLE_KEYS.get(name, [key for key in KEY_CANDIDATES if key in columns]))
+    keys = TABLES[name].keys if name in TABLES else ()
+    return list(keys or [key for key in KEY_CANDIDATES if key in columns])
 
 
 def is_float(series: pd.Series) -> bool:
