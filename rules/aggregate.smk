@@ -1,8 +1,13 @@
 FIGURES = expand("results/figures/{figure}.{ext}", figure=FIGURE_NAMES, ext=catalogue.FIGURE_FORMATS)
 # The figures step writes each caption from the run's tables, so the report never describes other data.
 # Snakemake reads a caption as a source file, relative to this file unless absolute: hence the
-# absolute path into the working directory.
+# absolute path into the working directory, under the prefix Snakemake gives this workflow's files
+# where another imports it as a module with `prefix:` (it does not rewrite captions).
 CAPTIONS = {figure: f"results/figures/{figure}.rst" for figure in FIGURE_NAMES}
+CAPTION_SOURCES = {
+    figure: str(Path(workflow.modifier.path_modifier.replace_prefix(caption)).absolute())
+    for figure, caption in CAPTIONS.items()
+}
 MODEL_FOLDERS, BRACKET_FOLDERS = paths.job_folders(CONFIGURATIONS)
 CHECKPOINTS = paths.run_files(CONFIGURATIONS, paths.MODEL_FOLDER, ".safetensors")
 RECORDS = paths.run_files(CONFIGURATIONS, paths.MODEL_FOLDER, ".json")
@@ -79,7 +84,7 @@ rule figures:
         **{
             f"{figure}_png": report(
                 f"results/figures/{figure}.png",
-                caption=str(Path(CAPTIONS[figure]).absolute()),
+                caption=CAPTION_SOURCES[figure],
                 category="Figures",
             )
             for figure in FIGURE_NAMES

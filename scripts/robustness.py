@@ -3,13 +3,11 @@ trainer) sweep, at every radius of the config, on the training and the test poin
 
 import time
 
-import torch
-
 from robustlaw.files import read_json, write_json
 from robustlaw.joblog import file_logger
 from robustlaw.results.paths import run_file
 from robustlaw.results.provenance import compute_environment
-from robustlaw.results.safetensor_files import DATASET_ARRAYS, load_checkpoint, load_dataset
+from robustlaw.results.safetensor_files import load_checkpoint, load_dataset_tensors
 from robustlaw.results.timings import timing_rows, write_timings
 from robustlaw.robustness.attack import AttackSpec, robust_accuracy
 from robustlaw.rulejob import RuleJob, sweep_runs
@@ -21,8 +19,7 @@ def run(job: RuleJob) -> None:
     configure_torch(job.threads)
     log = file_logger(job.log[0], "robustness")
     device = job_device(job.params.device)
-    arrays, _ = load_dataset(job.input.data)
-    data = {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}
+    data, _ = load_dataset_tensors(job.input.data, device)
     compute = compute_environment(job.threads, device.type)
     timings = []
     for ids, model_name, seed in sweep_runs(job):

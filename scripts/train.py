@@ -7,7 +7,7 @@ from robustlaw.files import write_json
 from robustlaw.joblog import file_logger
 from robustlaw.results.paths import run_file
 from robustlaw.results.provenance import compute_environment
-from robustlaw.results.safetensor_files import DATASET_ARRAYS, load_dataset, save_checkpoint
+from robustlaw.results.safetensor_files import load_dataset_tensors, save_checkpoint
 from robustlaw.results.timings import timing_rows, write_timings
 from robustlaw.rulejob import RuleJob
 from robustlaw.runtime import configure_torch, job_device
@@ -21,8 +21,7 @@ def run(job: RuleJob) -> None:
     configure_torch(job.threads)
     log = file_logger(job.log[0], "train")
     device = job_device(job.params.device)
-    arrays, meta = load_dataset(job.input.data)
-    data = {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}
+    data, meta = load_dataset_tensors(job.input.data, device)
     timings = []
     for seed in job.params.seeds:
         ids = {key: job.wildcards[key] for key in ("dataset", "model", "trainer")} | {"seed": str(seed)}

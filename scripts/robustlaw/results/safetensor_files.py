@@ -96,6 +96,14 @@ def load_dataset(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, meta
 
 
+def load_dataset_tensors(
+    path: str | os.PathLike, device: torch.device | str = "cpu"
+) -> tuple[dict[str, torch.Tensor], dict]:
+    """(tensors, meta) of a dataset file: load_dataset's arrays as torch tensors on `device`."""
+    arrays, meta = load_dataset(path)
+    return {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}, meta
+
+
 def check_split(path: str | os.PathLike, x: np.ndarray, y: np.ndarray, split: str) -> None:
     """x_<split> of shape (n, d) with finite floats, y_<split> of shape (n,) with labels in [-1, 1]."""
     if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
