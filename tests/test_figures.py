@@ -14,15 +14,35 @@ import pytest
 import yaml
 from helpers import ROOT
 from matplotlib.colors import to_hex
+from matplotlib.lines import Line2D
 from snakemake.utils import validate
 
 from robustlaw.catalogue import FIGURES
 from robustlaw.grid import build_grid, noise_variance
 from robustlaw.report.captions import LAW_LINES, SIZE_LINES, figure_captions, line_words, robustness_captions
-from robustlaw.report.figure_check import figure_problems
-from robustlaw.report.law_figures import AT_N, AT_ND, FLOOR, LAW, PALETTE, figure_style, with_keys
+from robustlaw.report.figure_check import REFERENCE, figure_problems, shown_texts
+from robustlaw.report.law_figures import (
+    AT_N,
+    AT_ND,
+    FLOOR,
+    LAW,
+    LINE_STYLE_NAMES,
+    LINE_STYLES,
+    PAGE_FONT,
+    PAGE_WIDTH,
+    PALETTE,
+    figure_style,
+    with_keys,
+)
 from robustlaw.report.law_fit import frontier, law_fits
-from robustlaw.report.robustness_figures import every_figure
+from robustlaw.report.robustness_figures import (
+    RADIUS_COLORMAP,
+    curve_line_styles,
+    curve_name,
+    every_figure,
+    radius_colours,
+    robust_table,
+)
 from robustlaw.results.columns import ROBUSTNESS_COLUMNS
 from robustlaw.results.paths import CLOSED_FORM
 from robustlaw.results.tables import COLUMNS
@@ -135,24 +155,67 @@ def test_every_named_figure_is_drawn_and_passes_the_checks(tables):
             plt.close(figure)
 
 
+# Figures whose colour is the radius: their trainers and controls are told apart by line style, in grey.
+COLOURED_BY_RADIUS = ("robust_accuracy_vs_p",)
+
+
+def legend_entries(figure: plt.Figure) -> dict[str, Line2D]:
+    legend = figure.legends[0]
+    return {text.get_text(): handle for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)}
+
+
 def test_a_trainer_or_control_has_one_colour_in_every_figure(tables):
     runs = tables[0]
     style = figure_style(runs)
     keys = set(with_keys(runs)["key"])
     assert set(style.colours) == keys and len(set(style.colours.values())) == len(keys)
+    palette = {colour.lower() for colour in PALETTE.values()}
     for name, draw in every_figure(*tables).items():
         figure = draw()
         try:
-            legend = figure.legends[0]
-            entries = {
-                text.get_text(): handle for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)
-            }
+            entries = legend_entries(figure)
+            if name in COLOURED_BY_RADIUS:
+                # No trainer's colour reads as a radius, nor a radius as a trainer.
+                lines = [handle for handle in entries.values() if isinstance(handle, Line2D)]
+                assert not {to_hex(handle.get_color()) for handle in lines} & palette, name
+                continue
             shown = [key for key in keys if key in entries]
             assert shown, name
             for key in shown:
                 assert to_hex(entries[key].get_color()) == PALETTE[style.colours[key]].lower(), (name, key)
         finally:
             plt.close(figure)
+
+
+def test_the_robust_accuracy_figure_is_a_page_wide_panel_per_dataset_coloured_by_radius(tables):
+    """One panel per dataset, at most a page wide with no text under PAGE_FONT; colour is the radius (one
+    colour of RADIUS_COLORMAP per radius, named in the legend), line style the trainer or control."""
+    runs, _, _, robust = tables
+    figure = every_figure(*tables)["robust_accuracy_vs_p"]()
+    try:
+        datasets = sorted(runs["dataset"].unique())
+        panels = [axis for axis in figure.axes if axis.get_visible()]
+        assert len(panels) == len(datasets)
+        assert figure.get_figwidth() <= PAGE_WIDTH
+        assert min(text.get_fontsize() for text in shown_texts(figure)) >= PAGE_FONT
+        colours = radius_colours(list(robust["radius"]))
+        assert list(colours) == sorted(robust["radius"].unique()) and len(set(colours.values())) == len(colours)
+        entries = legend_entries(figure)
+        for radius, colour in colours.items():
+            assert to_hex(entries[f"r = {radius:g}"].get_color()) == colour
+        drawn = robust_table(runs, robust)
+        line_styles = curve_line_styles(figure_style(runs), drawn)
+        assert len(set(line_styles.values())) == min(len(line_styles), len(LINE_STYLES))
+        for curve, line_style in line_styles.items():
+            handle = entries[curve_name(curve, list(line_styles))]
+            assert handle.get_linestyle() == Line2D([], [], ls=line_style).get_linestyle(), curve
+            assert to_hex(handle.get_color()) not in colours.values(), curve
+        for axis, name in zip(panels, datasets, strict=True):
+            lines = [line for line in axis.lines if line.get_gid() != REFERENCE]
+            expected = {colours[radius] for radius in drawn.loc[drawn["dataset"] == name, "radius"]}
+            assert {to_hex(line.get_color()) for line in lines} == expected, name
+    finally:
+        plt.close(figure)
 
 
 def test_the_threshold_figure_has_a_titled_panel_pair_per_dataset(tables):
@@ -186,6 +249,11 @@ def test_captions_state_data_models_seeds_and_reference_lines(tables):
     assert "certified" in robust_caption and "boundary search" in robust_caption and "How to read it" in robust_caption
     for radius in robust["radius"].unique():
         assert f"{radius:g}" in robust_caption
+    # The robust-accuracy caption names the drawing's own colormap and line styles.
+    assert f"colormap {RADIUS_COLORMAP}" in robust_caption
+    line_styles = curve_line_styles(style, robust_table(runs, robust))
+    for curve, line_style in line_styles.items():
+        assert f"``{curve_name(curve, list(line_styles))}`` {LINE_STYLE_NAMES[line_style]}" in robust_caption
     # Random-sign test labels ignore the inputs: both captions say that test accuracy is chance there, and
     # only there.
     chance = (runs["labels"] == "random_sign").any()

@@ -76,10 +76,12 @@ FIGURES: dict[str, str] = {
         "bootstrap interval; models that did not fit as grey crosses"
     ),
     "robust_accuracy_vs_p": (
-        "robust accuracy of the fitted models on their training points against p/(nd), one panel per dataset "
-        "and radius r: a band per trainer from the certified share (lower bound, down-triangles) to the attacked "
-        "share (upper bound, up-triangles), medians over seeds; p = n and p = nd marked, as beside it in the "
-        "Lipschitz figure"
+        "robust accuracy of the fitted models on their training points against p/(nd), one panel per dataset (at "
+        "most three to a row, the whole figure 7 inches wide): a band per trainer or control and radius r from the "
+        "certified share (lower bound, down-triangles) to the attacked share (upper bound, up-triangles), medians "
+        "over seeds; colour is the radius (one colour per radius from the sequential colormap viridis, "
+        "`RADIUS_COLORMAP`, darkest for the smallest), line style the trainer or control; p = n and p = nd marked, "
+        "as beside it in the Lipschitz figure"
     ),
     "test_accuracy_vs_p": (
         "clean accuracy on the held-out points of every model against p/(nd), one panel per dataset, medians over "

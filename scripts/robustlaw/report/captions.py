@@ -13,15 +13,22 @@ from robustlaw.report.law_figures import (
     CRITERION,
     FLOOR,
     LAW,
+    LINE_STYLE_NAMES,
+    MARKER_NAMES,
     NOT_FITTED,
     SIDE_MARKERS,
     Style,
     labels_text,
     with_keys,
 )
+from robustlaw.report.robustness_figures import (
+    RADIUS_COLORMAP,
+    curve_line_styles,
+    curve_name,
+    radius_colours,
+    robust_table,
+)
 
-MARKER_NAMES = {"^": "up-triangles", "v": "down-triangles"}
-LINE_STYLE_NAMES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dotted"}
 # The greys and black the drawing gives reference lines and models that did not fit, by name.
 COLOUR_NAMES = {"black": "black", "0.55": "grey", "0.45": "grey"}
 
@@ -215,6 +222,26 @@ def chance_sentence(runs: pd.DataFrame) -> str:
     )
 
 
+def radius_key(robustness: pd.DataFrame) -> str:
+    """What the colours of the robust-accuracy figure mean: the radius, from its colormap."""
+    radii = listed([f"{radius:g}" for radius in radius_colours(list(robustness["radius"]))])
+    return (
+        f"Colour is the L2 radius r, from the sequential colormap {RADIUS_COLORMAP} (ordered in lightness, so "
+        f"colour-blind readers and a grey print read it too), darkest for the smallest: r = {radii} (inputs have "
+        "norm about 1)."
+    )
+
+
+def curve_key(runs: pd.DataFrame, robustness: pd.DataFrame, style: Style) -> str:
+    """What the line styles of the robust-accuracy figure mean: the trainer or control (and series)."""
+    line_styles = curve_line_styles(style, robust_table(runs, robustness))
+    if not line_styles:
+        return ""
+    curves = list(line_styles)
+    named = [f"{name(curve_name(curve, curves))} {LINE_STYLE_NAMES[ls]}" for curve, ls in line_styles.items()]
+    return f" Line style is the trainer or control: {listed(named)}."
+
+
 def robustness_captions(
     runs: pd.DataFrame, fits: pd.DataFrame, robustness: pd.DataFrame, style: Style
 ) -> dict[str, str]:
@@ -222,22 +249,23 @@ def robustness_captions(
     keyed = with_keys(runs)
     data = f"Data and models:\n\n{setting(keyed, fits, style)}\n"
     key = colour_key(style, keyed)
-    radii = listed([f"{radius:g}" for radius in sorted(robustness["radius"].unique())])
+    up, down = (MARKER_NAMES[SIDE_MARKERS[side]] for side in ("upper", "lower"))
     robust = (
         "Robust accuracy of the models that fit, on their own training points scored against the (noisy) labels "
-        "they were fitted to, against p/(nd), one panel per dataset and L2 radius r "
-        f"(r = {radii}; inputs have norm about 1). A point counts when sign(f) stays right under every "
-        "perturbation of norm <= r. That share is bracketed: the lower edge of each band (down-triangles) is "
+        f"they were fitted to, against p/(nd), one panel per dataset. {radius_key(robustness)}"
+        f"{curve_key(runs, robustness, style)} A point counts when sign(f) stays right under every "
+        "perturbation of norm <= r. That share is bracketed: the lower edge of each band "
+        f"({down}, thinner line) is "
         # Bars escaped: reStructuredText reads |name| as a substitution, an error in the report.
         "certified, the share with \\|f(x)\\| > r times the certified upper bound of Lip(f) (on the ball of radius "
         "\\|\\|x\\|\\| + r for brackets valid on the unit ball; an infinite bound certifies nothing); the upper edge "
-        "(up-triangles) is the share that survives the attack of radius r (a minimum-norm boundary search, then "
+        f"({up}) is the share that survives the attack of radius r (a minimum-norm boundary search, then "
         "PGD-L2; methods: robust accuracy). Medians over seeds. How to "
         "read it: the law says a fit of n noisy labels with p parameters has Lip >= sqrt(nd/p), so at small p "
         "margins of order 1 are broken by perturbations of order sqrt(p/(nd)); robustness at a fixed r should "
         "appear only as p grows towards nd. A band that stays low however large p gets means the trainer "
         "finds non-smooth fits even where the law allows smooth ones."
-        f"{chance_sentence(runs)} {SIZE_LINES} {key}\n\n{data}"
+        f"{chance_sentence(runs)} {SIZE_LINES}\n\n{data}"
     )
     test = (
         "Clean accuracy on the held-out test points (sign(f) against the test labels' signs) of every model, "

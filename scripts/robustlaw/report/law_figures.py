@@ -32,6 +32,10 @@ DPI = 300
 PANEL_SIZE = (4.2, 3.4)  # inches per panel, the width of a journal column
 MIN_WIDTH = 5.0  # inches: a one-panel figure still leaves the shared legend its room
 MAX_COLUMNS = 3  # panels to a row: wider does not fit a journal page
+# A figure set at the full text width of a page: printed at its own size, so its smallest text is PAGE_FONT.
+PAGE_WIDTH = 7.0  # inches
+PAGE_ROW = 2.8  # inches per row of panels
+PAGE_FONT = 8.0  # points
 LEGEND_ROW = 0.17  # inches per row of the legend below the panels
 BELOW_AXIS = 34  # points from a panel's lower edge past its tick labels and axis label
 RC = {
@@ -63,7 +67,18 @@ PALETTE = {
 }
 SIDE_MARKERS = {"upper": "^", "lower": "v"}
 SIDE_TEXT = {"upper": "certified upper bound", "lower": "certified lower bound"}
-LINE_STYLES = ("-", "--", ":", "-.")
+MARKER_NAMES = {"^": "up-triangles", "v": "down-triangles"}
+# Matplotlib's line styles in the order figures hand them out, with their names in the captions.
+LINE_STYLE_NAMES = {
+    "-": "solid",
+    "--": "dashed",
+    ":": "dotted",
+    "-.": "dash-dotted",
+    (0, (7, 2)): "long-dashed",
+    (0, (4, 1.5, 1, 1.5, 1, 1.5)): "dash-dot-dotted",
+    (0, (1, 3)): "sparsely dotted",
+}
+LINE_STYLES = tuple(LINE_STYLE_NAMES)
 NOT_FITTED = {"marker": "x", "color": "0.45"}
 # Reference lines: black and grey, so they never read as one of the data colours.
 LAW = {"color": "black", "lw": 1.0, "ls": "-"}
@@ -83,7 +98,7 @@ class Style:
     every figure of a run (and named in the captions)."""
 
     colours: dict[str, str]  # curve key (trainer name, or control kind) -> colour name in PALETTE
-    line_styles: dict[str, str]  # series ('mlp depth 2', 'even_ntk') -> matplotlib line style
+    line_styles: dict[str, str | tuple]  # series ('mlp depth 2', 'even_ntk') -> matplotlib line style
 
     def colour(self, key: str) -> str:
         return PALETTE[self.colours[key]]
@@ -137,6 +152,23 @@ def new_figure(rows: int, columns: int) -> tuple[plt.Figure, np.ndarray]:
     for axis in axes.flat:
         axis.set_axisbelow(True)
     return figure, axes
+
+
+def page_grid(count: int) -> tuple[plt.Figure, list[plt.Axes]]:
+    """`count` panels at most MAX_COLUMNS to a row, PAGE_WIDTH wide in all (MIN_WIDTH for a lone panel, which
+    leaves the legend its room), sharing their y axis: only the first column carries its label and ticks."""
+    columns = min(count, MAX_COLUMNS)
+    rows = -(-count // columns)
+    width = max(MIN_WIDTH, min(PAGE_WIDTH, PANEL_SIZE[0] * columns))
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(width, PAGE_ROW * rows + 0.15), squeeze=False, sharey=True, layout="constrained"
+    )
+    for axis in axes.flat:
+        axis.set_axisbelow(True)
+        axis.tick_params(which="both", labelsize=PAGE_FONT)
+    for spare in axes.flat[count:]:
+        spare.set_visible(False)
+    return figure, list(axes.flat[:count])
 
 
 def panel_pairs(count: int, share_x: bool = True) -> tuple[plt.Figure, list[tuple[plt.Axes, plt.Axes]]]:
@@ -193,13 +225,22 @@ def reference_handles() -> list[Line2D]:
     ]
 
 
-def shared_legend(figure: plt.Figure, handles: list[Line2D]) -> None:
-    """One legend for the whole figure, below the panels, in as many columns as fit."""
-    columns = max(1, min(len(handles), int(figure.get_figwidth() // 1.9)))
-    rows = -(-len(handles) // columns)
-    # The panels keep their height: the canvas grows by the legend's rows.
-    figure.set_figheight(figure.get_figheight() + LEGEND_ROW * rows)
-    figure.legend(handles=handles, loc="outside lower center", ncols=columns, frameon=False)
+def shared_legend(figure: plt.Figure, handles: list[Line2D], fontsize: float | None = None, width: float = 1.9) -> None:
+    """One legend for the whole figure, below the panels, in as many columns of `width` inches as fit (fewer
+    where long entries would take it past the canvas's edges)."""
+    columns = max(1, min(len(handles), int(figure.get_figwidth() // width)))
+    height, renderer = figure.get_figheight(), figure.canvas.get_renderer()
+    while True:
+        rows = -(-len(handles) // columns)
+        # The panels keep their height: the canvas grows by the legend's rows.
+        figure.set_figheight(height + LEGEND_ROW * rows)
+        legend = figure.legend(
+            handles=handles, loc="outside lower center", ncols=columns, frameon=False, fontsize=fontsize
+        )
+        if columns == 1 or legend.get_window_extent(renderer).width <= figure.bbox.width:
+            break
+        legend.remove()
+        columns -= 1
     plain_log_ticks(figure)
 
 
