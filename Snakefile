@@ -1,5 +1,6 @@
 # robustlaw: the universal law of robustness (Bubeck & Sellke 2021) measured on trained networks.
-# Stages: data -> train -> lipschitz -> robustness -> aggregate. See README.md.
+# Stages (scripts/robustlaw/catalogue.py): data -> train -> lipschitz -> robustness -> tables, law fit,
+# figures, manifest. See README.md and docs/development.md.
 from snakemake.utils import min_version
 
 # The oldest Snakemake this workflow is tested with (envs/requirements.txt pins 9.27.1): rule priorities

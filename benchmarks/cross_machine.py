@@ -1,7 +1,7 @@
 """Float noise between compute paths: one config run in fresh folders under several CPU kernel paths
 (or on CUDA), each result compared with the first by `robustlaw compare --deviations`.
 
-The tolerances of scripts/robustlaw/compare.py come from this measurement (docs/cross-machine.md).
+The tolerances of scripts/robustlaw/results/compare.py come from this measurement (docs/cross-machine.md).
 
     .venv/bin/python benchmarks/cross_machine.py [--configfile tests/tiny_config.yaml] [--folder DIR]
         [--variants avx512 avx2 default generic] [--reference RESULTS --widths K ...]

@@ -5,7 +5,7 @@ All measured in one run.
 Runs `snakemake --cores N` on config.yaml in a fresh folder with this checkout, then, with --against,
 the same with another commit's code (checked out in a temporary git worktree, its package first on
 PYTHONPATH). For each it prints the wall time, the CPU time summed over every process involved, and the share of that
-CPU spent outside the models' own work (training, closed-form fits and brackets, as timings.tsv gives
+CPU spent outside the models' own work (training, closed-form fits, brackets and robustness, as timings.tsv gives
 them: interpreter start, imports, data, tables, figures, Snakemake); then the ratios, and whether
 runs.parquet holds the same data (its metadata names the commit, so the bytes differ across commits).
 Last, the training throughput of the pipeline's models of width >= 256 in GFLOP/s, counting 6 n p FLOPs
@@ -58,7 +58,7 @@ def children_cpu_s() -> float:
 
 
 def models_work_s(results: Path) -> float:
-    """Seconds the models' own work took (one thread each): training or fitting, and every bound."""
+    """Seconds the models' own work took (one thread each): training or fitting, every bound, robustness."""
     timings = pd.read_csv(results / "timings.tsv", sep="\t")
     return float(timings.drop(columns=["dataset", "model", "trainer", "seed"]).sum().sum())
 

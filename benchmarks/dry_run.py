@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# The rows of the table Snakemake prints before a run: "train    10000", ..., "total    10405".
+# The rows of the table Snakemake prints before a run: "train    10000", ..., "total    10606".
 JOB_ROW = re.compile(r"^(\w+)\s+(\d+)$", flags=re.MULTILINE)
 
 

@@ -12,7 +12,8 @@ MODEL_FOLDERS, BRACKET_FOLDERS = paths.job_folders(CONFIGURATIONS)
 CHECKPOINTS = paths.run_files(CONFIGURATIONS, paths.MODEL_FOLDER, ".safetensors")
 RECORDS = paths.run_files(CONFIGURATIONS, paths.MODEL_FOLDER, ".json")
 BRACKETS = paths.run_files(CONFIGURATIONS, paths.BRACKET_FOLDER, ".json")
-# The seconds each fit and bracket took, one file per job: the only outputs a rerun does not reproduce.
+# The seconds each fit, bracket and robustness step took, one file per job: the only outputs a rerun does
+# not reproduce.
 TIMING_FILES = paths.timing_files(CONFIGURATIONS)
 
 

@@ -76,8 +76,8 @@ def outputs(results: Path) -> dict[str, int]:
 
 
 def test_killed_run_resumes_to_identical_results_and_a_second_run_is_locked_out(finished_run, tmp_path):
-    """The run is killed at a moment the test chooses, not one it races for: one lipschitz job finished,
-    the next one half done, no other job under way."""
+    """The run is killed at a moment the test chooses, not one it races for: the first lipschitz job (one
+    sweep) half done, its first model's brackets written and one seed of the next, no other job under way."""
     (tmp_path / "workflow").mkdir()
     workflow = copy_workflow(tmp_path / "workflow")
     step = workflow / "scripts" / "lipschitz.py"

@@ -1,6 +1,6 @@
-"""Rule steps called directly: one job fits every seed of a configuration, and one brackets every model
-of a sweep, each seed exactly as a job of its own would, and keeps the seconds it took apart from the
-results."""
+"""Rules' job code (scripts/<rule>.py) called directly: one job fits every seed of a configuration, and one
+brackets every model of a sweep, each seed exactly as a job of its own would, and keeps the seconds it took
+apart from the results."""
 
 from pathlib import Path
 

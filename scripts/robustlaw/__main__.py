@@ -1,13 +1,16 @@
 """Command line for readers of the results, without Snakemake (`pip install -e .` puts it in the venv):
 
-robustlaw evaluate CHECKPOINT [--dataset DATASET] [--radii R ...]
+robustlaw evaluate CHECKPOINT [--dataset DATASET] [--radii R ...] [--results RESULTS_DIR]
                                                     the Lipschitz bracket of any checkpoint, as JSON, and
-                                                    with --radii its robust accuracy on the dataset
+                                                    with --radii its robust accuracy on the dataset; with
+                                                    --results the run's own settings, seeds and dataset
 robustlaw check-config CONFIG ...                   refuse a config that is not plain YAML data (a YTE template
                                                     runs Python as Snakemake reads it), without evaluating it
 robustlaw verify [RESULTS_DIR] [--reference DIR]   check every result file against MANIFEST.sha256
 robustlaw compare RESULTS_A RESULTS_B [--deviations]  two results folders, equal up to float noise?
 robustlaw columns                                   the column dictionary of every table, as Markdown
+robustlaw figures                                   the table of every figure, as Markdown (docs/figures.md)
+robustlaw --version
 """
 
 import argparse

@@ -2,8 +2,7 @@
 configurations (a run without its seed) that the workflow fits and evaluates one job each.
 
 Standard library (and PyYAML, which Snakemake itself needs) only: Snakemake's own process builds the
-grid (rules/common.smk) and so does benchmarks/naive_baseline.py. Mistakes are raised as ConfigError
-naming the config key, before any job starts.
+grid (rules/common.smk). Mistakes are raised as ConfigError naming the config key, before any job starts.
 """
 
 import os

@@ -10,8 +10,8 @@ def file_logger(path: str | os.PathLike, name: str) -> logging.Logger:
     """A logger that writes (and flushes) each line to the job's log file, for `tail -f`; an error the
     job does not catch lands there too (log_uncaught_errors).
 
-    Loggers are process-wide: a handler left from an earlier step in the same process (the tests,
-    benchmarks/naive_baseline.py) would copy this step's lines into that step's log, so any is closed.
+    Loggers are process-wide: a handler left from an earlier job run in the same process (the tests call
+    several rules' run() in one) would copy this job's lines into that job's log, so any is closed.
     """
     logger = logging.getLogger(name)
     logger.setLevel(logging.INFO)

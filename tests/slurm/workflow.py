@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from helpers import HANG_S, ROOT, SNAKEMAKE, TINY, run_environment
 
-from robustlaw.cluster import Cluster
+from slurm.cluster import Cluster
 
 PROFILE = ROOT / "profiles" / "slurm"
 TEST_FLAGS = (
@@ -16,7 +16,7 @@ TEST_FLAGS = (
     # that finds no job finished; from 1 s the tiny grid takes about a minute instead of several.
     "--slurm-init-seconds-before-status-checks=1",
     # Without slurmdbd, sacct fails, and the plugin counts a failed check as "still running": it would
-    # wait forever. squeue sees finished jobs for MinJobAge (600 s here).
+    # wait forever. squeue sees finished jobs for MinJobAge (an hour here: cluster.MIN_JOB_AGE_S).
     "--slurm-status-command=squeue",
     # The SLURM logs of successful jobs are the record of what ran inside SLURM.
     "--slurm-keep-successful-logs",

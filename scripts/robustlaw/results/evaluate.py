@@ -60,7 +60,8 @@ def run_ids(checkpoint: str, results: str) -> dict[str, str]:
 
 
 def run_settings(results: str, ids: dict[str, str]) -> tuple[BracketSpec, AttackSpec]:
-    """The bracket's and the attack's settings and seeds as the run's jobs had them (robustlaw.steps)."""
+    """The bracket's and the attack's settings and seeds as the run's jobs had them (scripts/lipschitz.py,
+    scripts/robustness.py)."""
     config = read_provenance(pq.read_schema(Path(results) / "runs.parquet").metadata)["config"]
     # The jobs' order of the ids: dataset, model, trainer, seed.
     parts = [ids[key] for key in ("dataset", "model", "trainer", "seed")]

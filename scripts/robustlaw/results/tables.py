@@ -76,7 +76,8 @@ def runs_table(records: list[dict], brackets: list[dict], floors: dict[str, floa
 
 def timings_table(rows: list[dict]) -> pd.DataFrame:
     """The timing files' rows (robustlaw.results.timings) as one row per model: its ids, then `<step>_s` for each
-    step (train_s first, then the Lipschitz methods by name), empty where a model has no such step."""
+    step (train_s first, then the others by name: lipschitz_<method>_s, robustness_s), empty where a model has no
+    such step."""
     ids = list(TIMING_COLUMNS[:4])
     long = pd.DataFrame(rows, columns=list(TIMING_COLUMNS))
     wide = long.pivot(index=ids, columns="step", values="seconds")

@@ -1,9 +1,10 @@
 """Seconds each step took, per model: the only result files that differ between two runs.
 
-Each train, fit_control and lipschitz job writes the seconds of its seeds to a timing file of its own,
-results/timings/<stage>/<dataset>/<model>/<trainer>.tsv; aggregate gathers them into
-results/timings.tsv. Checkpoints, fit records and brackets hold no timings, so a rerun of the same
-config on the same machine writes them byte for byte again.
+Each train, fit_control, lipschitz and robustness job writes the seconds of its seeds to a timing file of
+its own (robustlaw.results.paths.TIMING_FILE): results/timings/train/<dataset>/<trainer>/<model>.tsv,
+results/timings/fit_control/<dataset>.tsv, results/timings/{lipschitz,robustness}/<dataset>/<trainer>.tsv;
+aggregate gathers them into results/timings.tsv. Checkpoints, fit records, brackets and robustness
+records hold no timings, so a rerun of the same config on the same machine writes them byte for byte again.
 
 Standard library only, so that the training jobs import no table library for a few lines of text.
 """
