@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from helpers import HANG_S, ROOT, SNAKEMAKE, TINY, run_environment
 
-from slurm.cluster import Cluster
+from .cluster import Cluster
 
 PROFILE = ROOT / "profiles" / "slurm"
 TEST_FLAGS = (
