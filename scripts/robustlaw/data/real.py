@@ -31,7 +31,6 @@ from robustlaw.data.sources import (
     DIGITS_COUNT,
     DIGITS_D,
     MNIST_D,
-    RawArray,
     label_noise_variance,
     read_source,
 )
@@ -72,11 +71,9 @@ def real_dataset_spec(entry: dict) -> RealDatasetSpec:
     return RealDatasetSpec(**{field.name: entry.get(field.name) for field in fields(RealDatasetSpec)})
 
 
-def to_numpy(raw: RawArray) -> np.ndarray:
-    """Rows of a raw array: images flattened to (count, d), labels (count,)."""
-    array = np.frombuffer(raw.data, dtype=np.dtype(raw.dtype))
-    array = array.reshape(raw.shape, order="F" if raw.fortran_order else "C")
-    return array.reshape(raw.shape[0], -1) if len(raw.shape) > 1 else array
+def rows(images: np.ndarray) -> np.ndarray:
+    """Images as stored, (count, rows, cols) or (count, d), flattened to (count, d)."""
+    return images.reshape(images.shape[0], -1)
 
 
 def checked_shape(images: np.ndarray, name: str, expected: tuple[int, int]) -> None:
@@ -104,12 +101,8 @@ def builtin_mnist_pool() -> Pool:
 
 def mnist_pool(path: str) -> Pool:
     source = read_source(path)
-    test = (None, None) if source.test_images is None else (source.test_images, source.test_labels)
-    return Pool(
-        to_numpy(source.train_images),
-        to_numpy(source.train_labels),
-        *(None if raw is None else to_numpy(raw) for raw in test),
-    )
+    test_images = None if source.test_images is None else rows(source.test_images)
+    return Pool(rows(source.train_images), source.train_labels, test_images, source.test_labels)
 
 
 def load_pool(spec: RealDatasetSpec) -> Pool:
