@@ -78,7 +78,8 @@ CLOSED_FORM, FIGURE_NAMES = paths.CLOSED_FORM, grid.FIGURE_NAMES
 
 
 def dataset_files(wildcards):
-    """The files a real dataset is read from: inputs of generate_data, so a changed file reruns it."""
+    """The files a real dataset is read from: inputs of generate_data, so a changed file reruns it. They
+    are listed here, not read: the generate_data job reads and checks them."""
     spec = DATASETS[wildcards.dataset]
     return [str(path) for path in sources.source_files(spec["path"])] if "path" in spec else []
 

@@ -21,7 +21,7 @@ once per source image, so datasets with the same seed share their images' noisy 
 sorted indices, the seed and the numbers of replaced and flipped labels are in the metadata.
 """
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from robustlaw.data.sources import (
     DIGITS_COUNT,
     DIGITS_D,
     MNIST_D,
+    REAL_TEST_POINTS,
     label_noise_variance,
     read_source,
 )
@@ -44,7 +45,7 @@ NORMALISATION = "centred by the pixel mean of the source's training images, each
 class RealDatasetSpec:
     distribution: str
     n: int
-    n_test: int
+    n_test: int | None  # None: REAL_TEST_POINTS, or all the images left for testing if fewer (completed_spec)
     d: int
     labels: str
     label_noise: float
@@ -140,13 +141,38 @@ def noisy_labels(clean: np.ndarray, label_noise: float, rng: np.random.Generator
     return np.where(replaced, signs, clean), replaced
 
 
+def source_name(spec: RealDatasetSpec) -> str:
+    """How an error names the source: its path, or the distribution of a built-in one."""
+    return spec.path or spec.distribution
+
+
+def completed_spec(spec: RealDatasetSpec, pool: Pool) -> RealDatasetSpec:
+    """The spec checked against the source's images, with n_test filled in where the config left it to
+    the source (a path's files, which the workflow does not read while it builds the DAG)."""
+    if pool.x_train.shape[1] != spec.d:
+        raise ValueError(
+            f"{source_name(spec)}: images have d = {pool.x_train.shape[1]}, the dataset's d is {spec.d} "
+            f"(an mnist entry with a path takes d = {MNIST_D} unless it gives d)"
+        )
+    if spec.n_test is not None:
+        return spec
+    left = len(pool.x_train) - spec.n if pool.x_test is None else len(pool.x_test)
+    if left == 0:
+        raise ValueError(
+            f"{source_name(spec)}: n = {spec.n} takes every image of a source without a test split, "
+            "and leaves none for the test set"
+        )
+    # n above the training images leaves a negative count: split_indices says so.
+    return replace(spec, n_test=min(REAL_TEST_POINTS, max(left, 0)))
+
+
 def split_indices(spec: RealDatasetSpec, pool: Pool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Sorted training and test indices, drawn without replacement; test ones index the test split if any."""
     available = len(pool.x_train)
     test_pool = available - spec.n if pool.x_test is None else len(pool.x_test)
     if spec.n > available or spec.n_test > test_pool:
         raise ValueError(
-            f"{spec.distribution}: n = {spec.n}, n_test = {spec.n_test} asked for, but the source has "
+            f"{source_name(spec)}: n = {spec.n}, n_test = {spec.n_test} asked for, but the source has "
             f"{available} training images and {test_pool} for testing"
         )
     order = rng.permutation(available)
@@ -167,8 +193,7 @@ def generate_real_dataset(spec: RealDatasetSpec) -> tuple[dict[str, np.ndarray],
     if spec.labels not in LABELS:
         raise ValueError(f"unknown labels {spec.labels!r} for real data; expected one of {LABELS}")
     pool = load_pool(spec)
-    if pool.x_train.shape[1] != spec.d:
-        raise ValueError(f"{spec.distribution}: images have d = {pool.x_train.shape[1]}, the spec says {spec.d}")
+    spec = completed_spec(spec, pool)
     mean = pixel_mean(pool.x_train)
     train, test = split_indices(spec, pool, numpy_rng("realdata", "split", spec.distribution, spec.seed))
     y_pool, replaced = noisy_labels(
