@@ -86,7 +86,8 @@ TABLE_FILES = list(result_tables(catalogue.TABLES).values())
 
 
 def dataset_files(wildcards):
-    """The files a real dataset is read from: inputs of generate_data, so a changed file reruns it."""
+    """The files a real dataset is read from: inputs of generate_data, so a changed file reruns it. They
+    are listed here, not read: the generate_data job reads and checks them."""
     spec = DATASETS[wildcards.dataset]
     return [str(path) for path in sources.source_files(spec["path"])] if "path" in spec else []
 

@@ -14,11 +14,28 @@ def subspace_points(m: int, n: int = 1000) -> np.ndarray:
     return arrays["x_train"]
 
 
-def test_neighbour_distances_match_brute_force_across_chunks():
-    x = np.random.default_rng(0).standard_normal((50, 7))
-    all_pairs = np.linalg.norm(x[:, None] - x[None], axis=2)
-    np.fill_diagonal(all_pairs, np.inf)
-    assert np.allclose(neighbour_distances(x, 5, chunk_rows=16), np.sort(all_pairs, axis=1)[:, :5])
+def brute_force_distances(points: np.ndarray, k: int) -> np.ndarray:
+    """Each row's k smallest distances to the other rows, from all differences in numpy."""
+    gaps = np.linalg.norm(points[:, None] - points[None], axis=2)
+    np.fill_diagonal(gaps, np.inf)
+    return np.sort(gaps, axis=1)[:, :k]
+
+
+def brute_force_levina_bickel(x: np.ndarray, k: int) -> float:
+    nearest = brute_force_distances(np.unique(x, axis=0), k)
+    return 1.0 / np.mean(np.log(nearest[:, -1:] / nearest[:, :-1]).sum(axis=1) / (k - 2))
+
+
+def test_neighbour_distances_and_the_estimate_match_brute_force():
+    x = np.random.default_rng(0).standard_normal((300, 7))
+    assert np.allclose(neighbour_distances(x, 5), brute_force_distances(x, 5), rtol=1e-12, atol=0)
+    # Repeated points are dropped before the search, the point itself left out of its own neighbours.
+    repeated = np.concatenate([x, x[:40], x[:3]])
+    assert levina_bickel(repeated, 10) == pytest.approx(brute_force_levina_bickel(x, 10), rel=1e-13, abs=0)
+    # A grid: many neighbours at equal distances, where which of them is found cannot change a distance.
+    grid = np.stack(np.meshgrid(*[np.arange(6.0)] * 3), axis=-1).reshape(-1, 3)
+    assert np.array_equal(neighbour_distances(grid, 12), brute_force_distances(grid, 12))
+    assert levina_bickel(grid, 12) == pytest.approx(brute_force_levina_bickel(grid, 12), rel=1e-15, abs=0)
 
 
 @pytest.mark.parametrize(("m", "low", "high"), [(4, 2.6, 3.4), (8, 5.6, 7.4)])

@@ -3,6 +3,8 @@
 import copy
 import gzip
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -188,6 +190,23 @@ def test_npz_loads_and_normalisation_ignores_the_pixel_scale(tmp_path):
     assert without_test["test_split"] == "train"
 
 
+def test_a_path_leaves_n_test_and_the_check_of_d_to_the_job(tmp_path):
+    """The workflow does not read a path's files while it builds the DAG: an entry without n_test gets it
+    from the images there (1000, or all that are left if fewer), and the job checks d against them."""
+    with_test = write_idx_dir(tmp_path / "mnist", gz=False)
+    assert generate_real_dataset(mnist(with_test, n_test=None))[1]["n_test"] == 40
+    train_only = write_npz(tmp_path / "train_only.npz", with_test=False)
+    assert generate_real_dataset(mnist(train_only, n=70, n_test=None))[1]["n_test"] == 30
+    with pytest.raises(ValueError, match="leaves none for the test set") as error:
+        generate_real_dataset(mnist(train_only, n=100, n_test=None))
+    assert str(error.value).startswith(str(train_only))
+    flat = tmp_path / "flat.npz"
+    np.savez(flat, x_train=np.arange(1000).reshape(10, 100), y_train=np.arange(10, dtype=np.uint8))
+    with pytest.raises(ValueError, match="images have d = 100, the dataset's d is 784") as error:
+        generate_real_dataset(mnist(flat, n=5, n_test=None))
+    assert str(error.value).startswith(str(flat))
+
+
 def truncate(path, keep: int = -100):
     path.write_bytes(path.read_bytes()[:keep])
 
@@ -295,13 +314,74 @@ def refused(workflow, workdir, config) -> str:
     return result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("fault", ["missing", "bad magic", "truncated", "label count"])
-def test_workflow_stops_on_a_broken_file_before_any_job(workflow, tmp_path, fault):
-    name, change, words = IDX_FAULTS[fault]
-    directory, target = corrupt_dir(tmp_path, name, change)
-    message = refused(workflow, tmp_path / "work", real_config(mnist_entry(directory)))
-    named = directory if fault == "missing" else target
-    assert f"config key 'datasets[0].path': {named}" in message and words in message, message
+def lone_test_file(tmp_path):
+    directory = write_idx_dir(tmp_path / "mnist", gz=False)
+    (directory / "t10k-labels-idx1-ubyte").unlink()
+    return directory
+
+
+# (how to make the source, words the error must contain); the error names the path made.
+MISSING_SOURCES = {
+    "missing IDX file": (lambda tmp_path: corrupt_dir(tmp_path, *IDX_FAULTS["missing"][:2])[0], "has no train-images"),
+    "lone test file": (lone_test_file, "has t10k-images but not its partner"),
+    "missing npz": (lambda tmp_path: tmp_path / "absent.npz", "no such file or directory"),
+}
+
+
+@pytest.mark.parametrize("fault", MISSING_SOURCES, ids=list(MISSING_SOURCES))
+def test_workflow_stops_on_a_missing_file_before_any_job(workflow, tmp_path, fault):
+    make, words = MISSING_SOURCES[fault]
+    path = make(tmp_path)
+    message = refused(workflow, tmp_path / "work", real_config(mnist_entry(path)))
+    assert f"config key 'datasets[0].path': {path}" in message and words in message, message
+
+
+MNIST_ID = "mnist-n64-d784-evenodd-q0.2-s0"
+
+
+def broken_idx_file(fault: str):
+    return lambda tmp_path: corrupt_dir(tmp_path, *IDX_FAULTS[fault][:2])[1]
+
+
+def truncated_npz(tmp_path):
+    path = write_npz(tmp_path / "mnist.npz")
+    truncate(path)
+    return path
+
+
+# (how to break a file of the source, words the job's error must contain): a fault of the IDX header,
+# of the labels' agreement with the images, and an .npz that numpy cannot open.
+CORRUPT_SOURCES = {
+    "bad magic": (broken_idx_file("bad magic"), "bad magic number"),
+    "label count": (broken_idx_file("label count"), "labels have shape"),
+    "truncated npz": (truncated_npz, "not a readable NPZ (zip) file"),
+}
+
+
+@pytest.mark.parametrize("fault", CORRUPT_SOURCES, ids=list(CORRUPT_SOURCES))
+def test_a_corrupt_file_is_read_by_its_job_not_while_the_dag_is_built(workflow, tmp_path, fault):
+    """The workflow lists a source's files while it builds the DAG (inputs of generate_data) but never
+    reads them there: a file that is there but corrupt lets the dry run plan the whole grid, and the
+    generate_data job, which reads it, fails naming the file."""
+    make, words = CORRUPT_SOURCES[fault]
+    broken = make(tmp_path)
+    source = broken if broken.suffix == ".npz" else broken.parent
+    config, workdir = real_config(mnist_entry(source)), tmp_path / "work"
+    assert planned_jobs(workflow, workdir, config=config)["generate_data"] == 1
+    data = workdir / "results" / "data" / f"{MNIST_ID}.safetensors"
+    result = snakemake(workflow, workdir, str(data.relative_to(workdir)), config=config, check=False)
+    log = (workdir / "results" / "logs" / "generate_data" / f"{MNIST_ID}.log").read_text()
+    assert result.returncode != 0 and not data.exists()
+    assert f"SourceError: {broken}: " in log and words in log, log
+
+
+def test_the_dag_side_of_the_package_imports_no_numpy():
+    """rules/common.smk imports grid and sources in Snakemake's own environment, which may lack numpy."""
+    code = "import sys, robustlaw.grid, robustlaw.data.sources\n"
+    code += "print([name for name in ('numpy', 'sklearn') if name in sys.modules])"
+    environment = {"PYTHONPATH": str(ROOT / "scripts"), "PATH": os.environ["PATH"]}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 CONFIG_FAULTS = {
@@ -326,7 +406,9 @@ def test_real_dataset_config_mistakes_name_the_key(workflow, tmp_path, fault):
 
 def test_digits_and_mnist_run_end_to_end(workflow, tmp_path):
     directory = write_idx_dir(tmp_path / "mnist", gz=True)
-    config = real_config(dict(distribution="digits", n=64, label_noise=0.2), mnist_entry(directory))
+    # No n_test: the generate_data job counts the source's 40 test images and takes them all.
+    mnist_without_n_test = {key: value for key, value in mnist_entry(directory).items() if key != "n_test"}
+    config = real_config(dict(distribution="digits", n=64, label_noise=0.2), mnist_without_n_test)
     # MNIST with one width only: the point is that its data flow through, and each job costs seconds.
     config["models"].append({"widths": [8], "datasets": ["mnist-n64-d784-evenodd-q0.2-s0"]})
     config["models"][0]["datasets"] = ["digits-n64-d64-evenodd-q0.2-s0"]
@@ -337,6 +419,7 @@ def test_digits_and_mnist_run_end_to_end(workflow, tmp_path):
     assert len(runs) == 3 and (runs["l_sep"] > 0).all() and runs["lip_upper"].notna().all()
     digits_rows = runs[runs["distribution"] == "digits"]
     assert (digits_rows["d"] == 64).all() and (digits_rows["n_test"] == 1000).all()
+    assert (runs.loc[runs["distribution"] == "mnist", "n_test"] == 40).all()
     assert np.allclose(runs["sigma2"], 0.2 * 1.8) and np.allclose(runs["eps"], 0.99 * 0.36)
     _, meta = load_dataset(workdir / "results" / "data" / "digits-n64-d64-evenodd-q0.2-s0.safetensors")
     assert meta["seed"] == 0 and len(meta["train_indices"]) == 64

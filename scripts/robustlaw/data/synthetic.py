@@ -16,7 +16,7 @@ Labels:
 - random_sign: y = +-1 with probability 1/2 each, independent of x (sigma^2 = 1);
 - teacher: y = (1 - sigma) * tanh(sqrt(d) u.x) + sigma * xi, u a fixed unit vector and xi = +-1,
   so |y| <= 1 and Var(y | x) = sigma^2. The noise is bounded, as the theorem requires.
-Real datasets (digits, mnist) are made in realdata.py; make_dataset picks the right one.
+Real datasets (digits, mnist) are made in real.py; make_dataset picks the right one.
 Every dataset's metadata carries d_intrinsic (m for subspace, d for the other synthetic data, the
 maximum-likelihood estimate for real data) and the estimates of intrinsic.py.
 """

@@ -36,12 +36,13 @@ def intrinsic_columns(meta: dict, n: int, p: int) -> dict:
 def run_row(record: dict, bracket: dict, l_sep: float) -> dict:
     data, model, trainer = record["dataset_config"], record["model_config"], record["trainer_config"]
     n, d, p = data["n"], data["d"], record["p"]
-    sigma2 = record["data_meta"]["noise_variance"]
+    # From the dataset file: a real dataset with a path counts its test images in the generate_data job.
+    sigma2, n_test = record["data_meta"]["noise_variance"], record["data_meta"]["n_test"]
     method = trainer["method"]
     row = {
         "dataset": record["dataset"], "model": record["model"], "trainer": record["trainer"], "seed": record["seed"],
         "distribution": data["distribution"], "components": data["components"], "labels": data["labels"],
-        "n": n, "n_test": data["n_test"], "d": d, "sigma": data["sigma"], "sigma2": sigma2, "eps": data["eps"],
+        "n": n, "n_test": n_test, "d": d, "sigma": data["sigma"], "sigma2": sigma2, "eps": data["eps"],
         "data_seed": data["seed"],
         "family": model["family"], "activation": model.get("activation"), "depth": model.get("depth"),
         "width": model["width"], "p": p, "p_eff": record["p_eff"],
