@@ -1,6 +1,6 @@
 """Synthetic datasets: isoperimetric inputs with ||x|| of order 1 and labels in [-1, 1].
 
-Normalisation (the law is stated for it; see README "Datasets"):
+Normalisation (the law is stated for it; see docs/methods.md, "Datasets"):
 - sphere: uniform on the unit sphere S^{d-1}, ||x|| = 1 exactly;
 - gaussian: N(0, I_d / d), E||x||^2 = 1;
 - hypercube: uniform on the solid cube [-1/(2 sqrt d), 1/(2 sqrt d)]^d, of diameter 1
@@ -18,7 +18,7 @@ Labels:
   so |y| <= 1 and Var(y | x) = sigma^2. The noise is bounded, as the theorem requires.
 Real datasets (digits, mnist) are made in real.py; make_dataset picks the right one.
 Every dataset's metadata carries d_intrinsic (m for subspace, d for the other synthetic data, the
-maximum-likelihood estimate for real data) and the estimates of intrinsic.py.
+maximum-likelihood estimate for real data) and the estimates of data/intrinsic.py.
 """
 
 from dataclasses import asdict, dataclass, fields
