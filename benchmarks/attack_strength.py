@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from library_attacks import library_best_accuracy  # noqa: E402
 
-from robustlaw.results.safetensor_files import DATASET_ARRAYS, load_checkpoint, load_dataset  # noqa: E402
+from robustlaw.results.safetensor_files import load_checkpoint, load_dataset_tensors  # noqa: E402
 from robustlaw.robustness.attack import AttackSpec, label_signs, robust_accuracy  # noqa: E402
 from robustlaw.settings import robustness_settings  # noqa: E402
 
@@ -44,8 +44,7 @@ def main() -> None:
             args.results / "models" / dataset / trainer / model_name / record_path.with_suffix(".safetensors").name
         )
         model = load_checkpoint(checkpoint).to(torch.float64)
-        arrays, _ = load_dataset(args.results / "data" / f"{dataset}.safetensors")
-        data = {name: torch.from_numpy(arrays[name]).to(torch.float64) for name in DATASET_ARRAYS}
+        data, _ = load_dataset_tensors(args.results / "data" / f"{dataset}.safetensors", torch.float64)
         bracket = json.loads(record_path.read_text())["bracket"]
         start = time.perf_counter()
         ours = robust_accuracy(model, data, bracket, spec)

@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
-import torch
 
 from robustlaw.files import read_json
 from robustlaw.results.paths import BRACKET_FOLDER, MODEL_FOLDER, run_file
-from robustlaw.results.safetensor_files import DATASET_ARRAYS, load_checkpoint, load_dataset
+from robustlaw.results.safetensor_files import load_checkpoint, load_dataset_tensors
 from robustlaw.robustness.attack import AttackSpec, robust_accuracy
 from robustlaw.runtime import configure_torch
 from robustlaw.seeding import stable_seed
@@ -71,8 +70,7 @@ def convergence(results: Path, runs: pd.DataFrame, settings: dict, check: int) -
     )
     for run in chosen.itertuples():
         ids = {"dataset": run.dataset, "model": run.model, "trainer": run.trainer, "seed": str(run.seed)}
-        arrays, _ = load_dataset(results / "data" / f"{run.dataset}.safetensors")
-        data = {name: torch.from_numpy(arrays[name]) for name in DATASET_ARRAYS}
+        data, _ = load_dataset_tensors(results / "data" / f"{run.dataset}.safetensors")
         root = results.parent
         model = load_checkpoint(root / run_file(MODEL_FOLDER.format(**ids), run.seed, ".safetensors"))
         bracket = read_json(root / run_file(BRACKET_FOLDER.format(**ids), run.seed, ".json"))["bracket"]

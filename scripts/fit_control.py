@@ -9,7 +9,12 @@ from robustlaw.files import write_json
 from robustlaw.joblog import file_logger
 from robustlaw.results.paths import CLOSED_FORM, run_file
 from robustlaw.results.provenance import compute_environment
-from robustlaw.results.safetensor_files import DATASET_ARRAYS, load_checkpoint, load_dataset, save_checkpoint
+from robustlaw.results.safetensor_files import (
+    DATASET_ARRAYS,
+    load_checkpoint,
+    load_dataset_tensors,
+    save_checkpoint,
+)
 from robustlaw.results.timings import timing_rows, write_timings
 from robustlaw.rulejob import RuleJob
 from robustlaw.runtime import configure_torch
@@ -21,8 +26,7 @@ from robustlaw.training.records import FitOutcome, fit_record
 def run(job: RuleJob) -> None:
     configure_torch(job.threads)
     log = file_logger(job.log[0], "fit_control")
-    arrays, meta = load_dataset(job.input.data)
-    data = {name: torch.from_numpy(arrays[name]).to(torch.float64) for name in DATASET_ARRAYS}
+    data, meta = load_dataset_tensors(job.input.data, torch.float64)
     compute = compute_environment(job.threads, "cpu")
     timings = []
     for configuration in job.params.configurations:

@@ -14,7 +14,7 @@ from helpers import ROOT, TINY, planned_jobs, snakemake
 from sklearn.datasets import load_digits
 
 from robustlaw.data.real import RealDatasetSpec, generate_real_dataset, noisy_labels
-from robustlaw.data.sources import SourceError, read_source
+from robustlaw.data.sources import SourceError, read_source, source_files
 from robustlaw.data.synthetic import make_dataset
 from robustlaw.results.safetensor_files import load_dataset
 
@@ -162,8 +162,8 @@ def test_make_dataset_dispatches_real_and_synthetic_entries():
 def test_idx_directory_loads_with_its_test_split(tmp_path, gz):
     directory = write_idx_dir(tmp_path / "mnist", gz)
     source = read_source(directory)
-    assert (source.train_count, source.test_count, source.d) == (100, 40, 784)
-    assert all(name.endswith(".gz") == gz for name in source.files)
+    assert (source.train_images.shape, source.test_images.shape) == ((100, 28, 28), (40, 28, 28))
+    assert all(file.name.endswith(".gz") == gz for file in source_files(directory))
     arrays, meta = generate_real_dataset(mnist(directory))
     assert arrays["x_train"].shape == (60, 784) and arrays["x_test"].shape == (30, 784)
     assert np.allclose(np.linalg.norm(arrays["x_test"], axis=1), 1.0, atol=1e-6)

@@ -109,7 +109,8 @@ FIGURE_FORMATS = ("png", "svg")
 def figures_markdown() -> str:
     """The table of docs/figures.md: one row per figure file, and the captions' row."""
     lines = ["| file | what it shows |", "|---|---|"]
-    lines += [f"| `results/figures/{name}.{{png,svg}}` | {summary} |" for name, summary in FIGURES.items()]
+    formats = ",".join(FIGURE_FORMATS)
+    lines += [f"| `results/figures/{name}.{{{formats}}}` | {summary} |" for name, summary in FIGURES.items()]
     lines.append(
         "| `results/figures/<figure>.rst` | the caption of each figure, shown under it in the Snakemake report |"
     )

@@ -159,13 +159,13 @@ def check_real_sizes(spec: dict, key: str, d: int, train_count: int, test_count:
         raise ConfigError(f"config key '{key}.d': {spec['d']}, but the images of {source} have d = {d}")
     if spec["n"] > train_count:
         raise ConfigError(f"config key '{key}.n': {spec['n']} training points asked for, {source} has {train_count}")
-    left = test_count or train_count - spec["n"]
+    left = sources.images_left_for_testing(spec["n"], train_count, test_count)
     if left == 0:
         raise ConfigError(
             f"config key '{key}.n': {spec['n']} takes every image of {source}, which has no test split, "
             "and leaves none for the test set"
         )
-    if spec.setdefault("n_test", min(sources.REAL_TEST_POINTS, left)) > left:
+    if spec.setdefault("n_test", sources.default_test_points(left)) > left:
         raise ConfigError(
             f"config key '{key}.n_test': {spec['n_test']} test points asked for, {source} has {left} left"
         )

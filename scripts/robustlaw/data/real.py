@@ -31,7 +31,8 @@ from robustlaw.data.sources import (
     DIGITS_COUNT,
     DIGITS_D,
     MNIST_D,
-    REAL_TEST_POINTS,
+    default_test_points,
+    images_left_for_testing,
     label_noise_variance,
     read_source,
 )
@@ -65,6 +66,11 @@ class Pool:
     classes_train: np.ndarray
     x_test: np.ndarray | None
     classes_test: np.ndarray | None
+
+
+def pool_sizes(pool: Pool) -> tuple[int, int]:
+    """(training images, test images) of a pool; 0 test images without a test split."""
+    return len(pool.x_train), 0 if pool.x_test is None else len(pool.x_test)
 
 
 def real_dataset_spec(entry: dict) -> RealDatasetSpec:
@@ -156,20 +162,20 @@ def completed_spec(spec: RealDatasetSpec, pool: Pool) -> RealDatasetSpec:
         )
     if spec.n_test is not None:
         return spec
-    left = len(pool.x_train) - spec.n if pool.x_test is None else len(pool.x_test)
+    left = images_left_for_testing(spec.n, *pool_sizes(pool))
     if left == 0:
         raise ValueError(
             f"{source_name(spec)}: n = {spec.n} takes every image of a source without a test split, "
             "and leaves none for the test set"
         )
     # n above the training images leaves a negative count: split_indices says so.
-    return replace(spec, n_test=min(REAL_TEST_POINTS, max(left, 0)))
+    return replace(spec, n_test=default_test_points(left))
 
 
 def split_indices(spec: RealDatasetSpec, pool: Pool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Sorted training and test indices, drawn without replacement; test ones index the test split if any."""
     available = len(pool.x_train)
-    test_pool = available - spec.n if pool.x_test is None else len(pool.x_test)
+    test_pool = images_left_for_testing(spec.n, *pool_sizes(pool))
     if spec.n > available or spec.n_test > test_pool:
         raise ValueError(
             f"{source_name(spec)}: n = {spec.n}, n_test = {spec.n_test} asked for, but the source has "

@@ -58,23 +58,21 @@ class SourceError(ValueError):
 class Source:
     """Images and labels of one source as stored (numpy arrays); the test split is None where the source has none."""
 
-    files: tuple[str, ...]
     train_images: "np.ndarray"
     train_labels: "np.ndarray"
     test_images: "np.ndarray | None"
     test_labels: "np.ndarray | None"
 
-    @property
-    def d(self) -> int:
-        return math.prod(self.train_images.shape[1:])
 
-    @property
-    def train_count(self) -> int:
-        return self.train_images.shape[0]
+def images_left_for_testing(n: int, train_count: int, test_count: int) -> int:
+    """The images a dataset of n training points can test on: the source's test split, or for a source
+    without one (test_count 0) the training images the n leave (negative where n is more than there are)."""
+    return test_count or train_count - n
 
-    @property
-    def test_count(self) -> int:
-        return 0 if self.test_images is None else self.test_images.shape[0]
+
+def default_test_points(left: int) -> int:
+    """n_test of a real dataset whose entry gives none: REAL_TEST_POINTS, or all `left` images if fewer."""
+    return min(REAL_TEST_POINTS, max(left, 0))
 
 
 def label_noise_variance(label_noise: float) -> float:
@@ -179,19 +177,24 @@ def idx_file(directory: Path, name: str) -> Path | None:
     return None
 
 
+def idx_files(directory: Path) -> dict[str, Path | None]:
+    """The IDX file of each part (IDX_NAMES) in a source directory; None for an absent test split."""
+    found = {part: idx_file(directory, name) for part, name in IDX_NAMES.items()}
+    for part in ("train_images", "train_labels"):
+        if found[part] is None:
+            raise SourceError(f"{directory}: directory has no {IDX_NAMES[part]} (nor {IDX_NAMES[part]}.gz)")
+    if (found["test_images"] is None) != (found["test_labels"] is None):
+        present = "t10k-images" if found["test_images"] is not None else "t10k-labels"
+        raise SourceError(f"{directory}: has {present} but not its partner; give both test files or neither")
+    return found
+
+
 def source_files(path: str | Path) -> tuple[Path, ...]:
     """The files a source reads (so that the workflow reruns when one changes). Checks only that they are
     there, reading none: the workflow calls it while it builds the DAG."""
     path = Path(path)
     if path.is_dir():
-        found = {part: idx_file(path, name) for part, name in IDX_NAMES.items()}
-        for part in ("train_images", "train_labels"):
-            if found[part] is None:
-                raise SourceError(f"{path}: directory has no {IDX_NAMES[part]} (nor {IDX_NAMES[part]}.gz)")
-        if (found["test_images"] is None) != (found["test_labels"] is None):
-            present = "t10k-images" if found["test_images"] is not None else "t10k-labels"
-            raise SourceError(f"{path}: has {present} but not its partner; give both test files or neither")
-        return tuple(file for file in found.values() if file is not None)
+        return tuple(file for file in idx_files(path).values() if file is not None)
     if not path.exists():
         raise SourceError(f"{path}: no such file or directory")
     if path.suffix != ".npz":
@@ -200,17 +203,17 @@ def source_files(path: str | Path) -> tuple[Path, ...]:
 
 
 def read_idx_source(directory: Path) -> Source:
-    files = source_files(directory)
+    files = idx_files(directory)
     parts = {}
     for split in ("train", "test"):
-        image_file, label_file = (idx_file(directory, IDX_NAMES[f"{split}_{kind}"]) for kind in ("images", "labels"))
+        image_file, label_file = files[f"{split}_images"], files[f"{split}_labels"]
         if image_file is None:
             parts[f"{split}_images"] = parts[f"{split}_labels"] = None
             continue
         images, labels = read_idx(image_file), read_idx(label_file)
         check_pair(images, labels, str(image_file), str(label_file))
         parts[f"{split}_images"], parts[f"{split}_labels"] = images, labels
-    return Source(tuple(map(str, files)), **parts)
+    return Source(**parts)
 
 
 def read_npz_source(path: Path) -> Source:
@@ -239,7 +242,7 @@ def read_npz_source(path: Path) -> Source:
         raise SourceError(f"{path}: not a readable NPZ (zip) file, truncated or corrupt ({error})") from None
     except OSError as error:
         raise SourceError(f"{path}: cannot be read ({error.strerror or error})") from None
-    source = Source((str(path),), arrays["x_train"], arrays["y_train"], arrays.get("x_test"), arrays.get("y_test"))
+    source = Source(arrays["x_train"], arrays["y_train"], arrays.get("x_test"), arrays.get("y_test"))
     check_pair(source.train_images, source.train_labels, f"{path}: x_train", f"{path}: y_train")
     if source.test_images is not None:
         check_pair(source.test_images, source.test_labels, f"{path}: x_test", f"{path}: y_test")
@@ -251,7 +254,7 @@ def read_source(path: str | Path) -> Source:
     path = Path(path)
     source = read_idx_source(path) if path.is_dir() else read_npz_source(path)
     if source.test_images is not None:
-        test_d = math.prod(source.test_images.shape[1:])
-        if test_d != source.d:
-            raise SourceError(f"{path}: test images have {test_d} pixels, training images {source.d}")
+        train_d, test_d = (math.prod(images.shape[1:]) for images in (source.train_images, source.test_images))
+        if test_d != train_d:
+            raise SourceError(f"{path}: test images have {test_d} pixels, training images {train_d}")
     return source

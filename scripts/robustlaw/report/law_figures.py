@@ -137,21 +137,31 @@ def dataset_title(part: pd.DataFrame) -> str:
     return f"{first['distribution']}, n = {first['n']}, d = {first['d']}, {labels_text(first['labels'])}"
 
 
-def new_figure(rows: int, columns: int) -> tuple[plt.Figure, np.ndarray]:
+def new_figure(
+    rows: int, columns: int, size: tuple[float, float] | None = None, **options
+) -> tuple[plt.Figure, np.ndarray]:
     """A grid of panels with constrained layout, which keeps every label and the legend below the
-    panels inside the canvas."""
-    width = max(MIN_WIDTH, PANEL_SIZE[0] * columns)
-    height = PANEL_SIZE[1] * (1 if rows == 1 else 0.8 * rows)
+    panels inside the canvas: journal-column panels unless `size` (inches, the panels' part) is given;
+    `options` go to plt.subplots (sharey)."""
+    width, height = size or (max(MIN_WIDTH, PANEL_SIZE[0] * columns), PANEL_SIZE[1] * (1 if rows == 1 else 0.8 * rows))
     figure, axes = plt.subplots(
         rows,
         columns,
         figsize=(width, height + 0.15),
         squeeze=False,
         layout="constrained",
+        **options,
     )
     for axis in axes.flat:
         axis.set_axisbelow(True)
     return figure, axes
+
+
+def first_panels(axes: np.ndarray, count: int) -> list[plt.Axes]:
+    """The first `count` panels of a grid; its spare cells are hidden."""
+    for spare in axes.flat[count:]:
+        spare.set_visible(False)
+    return list(axes.flat[:count])
 
 
 def page_grid(count: int) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -160,15 +170,10 @@ def page_grid(count: int) -> tuple[plt.Figure, list[plt.Axes]]:
     columns = min(count, MAX_COLUMNS)
     rows = -(-count // columns)
     width = max(MIN_WIDTH, min(PAGE_WIDTH, PANEL_SIZE[0] * columns))
-    figure, axes = plt.subplots(
-        rows, columns, figsize=(width, PAGE_ROW * rows + 0.15), squeeze=False, sharey=True, layout="constrained"
-    )
+    figure, axes = new_figure(rows, columns, (width, PAGE_ROW * rows), sharey=True)
     for axis in axes.flat:
-        axis.set_axisbelow(True)
         axis.tick_params(which="both", labelsize=PAGE_FONT)
-    for spare in axes.flat[count:]:
-        spare.set_visible(False)
-    return figure, list(axes.flat[:count])
+    return figure, first_panels(axes, count)
 
 
 def panel_pairs(count: int, share_x: bool = True) -> tuple[plt.Figure, list[tuple[plt.Axes, plt.Axes]]]:
@@ -189,9 +194,7 @@ def panel_grid(count: int) -> tuple[plt.Figure, list[plt.Axes]]:
     """`count` panels, at most MAX_COLUMNS to a row; the grid's spare cells are hidden."""
     columns = min(count, MAX_COLUMNS)
     figure, axes = new_figure(-(-count // columns), columns)
-    for spare in axes.flat[count:]:
-        spare.set_visible(False)
-    return figure, list(axes.flat[:count])
+    return figure, first_panels(axes, count)
 
 
 def key_handles(style: Style, keys: list[str]) -> list[Line2D]:

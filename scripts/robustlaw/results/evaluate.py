@@ -11,12 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import torch
 
 from robustlaw.lipschitz.bracket import BracketSpec, lipschitz_bracket
 from robustlaw.results.paths import MODEL_FOLDER, run_file
 from robustlaw.results.provenance import read_provenance
-from robustlaw.results.safetensor_files import DATASET_ARRAYS, CheckpointError, load_checkpoint, load_dataset
+from robustlaw.results.safetensor_files import CheckpointError, load_checkpoint, load_dataset_tensors
 from robustlaw.robustness.attack import AttackSpec, robust_accuracy
 from robustlaw.seeding import stable_seed
 from robustlaw.settings import lipschitz_settings, robustness_settings
@@ -87,13 +86,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         else:
             bracket_spec = BracketSpec.from_settings(lipschitz_settings(), seed=args.seed)
         if dataset:
-            arrays, _ = load_dataset(dataset)
-            if arrays["x_train"].shape[1] != model.input_dim:
+            data, _ = load_dataset_tensors(dataset)
+            if data["x_train"].shape[1] != model.input_dim:
                 raise CheckpointError(
-                    f"{dataset}: points of d = {arrays['x_train'].shape[1]}, but {args.checkpoint} "
+                    f"{dataset}: points of d = {data['x_train'].shape[1]}, but {args.checkpoint} "
                     f"takes inputs of d = {model.input_dim}"
                 )
-            data = {name: torch.from_numpy(arrays[name]) for name in DATASET_ARRAYS}
     except CheckpointError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

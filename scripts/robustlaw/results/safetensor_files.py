@@ -97,11 +97,11 @@ def load_dataset(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
 
 
 def load_dataset_tensors(
-    path: str | os.PathLike, device: torch.device | str = "cpu"
+    path: str | os.PathLike, to: torch.device | torch.dtype | str = "cpu"
 ) -> tuple[dict[str, torch.Tensor], dict]:
-    """(tensors, meta) of a dataset file: load_dataset's arrays as torch tensors on `device`."""
+    """(tensors, meta) of a dataset file: load_dataset's arrays as torch tensors moved `to` a device or dtype."""
     arrays, meta = load_dataset(path)
-    return {name: torch.from_numpy(arrays[name]).to(device) for name in DATASET_ARRAYS}, meta
+    return {name: torch.from_numpy(arrays[name]).to(to) for name in DATASET_ARRAYS}, meta
 
 
 def check_split(path: str | os.PathLike, x: np.ndarray, y: np.ndarray, split: str) -> None:
